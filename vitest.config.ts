@@ -1,0 +1,37 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const source = { conditions: ["@dib/source"] };
+
+export default defineConfig({
+  resolve: source,
+  test: {
+    reporters: ["default", here("./scripts/closing-line-reporter.ts")],
+    projects: [
+      here("./packages/*/vitest.config.ts"),
+      {
+        resolve: source,
+        test: {
+          name: "integration",
+          root: here("."),
+          include: ["packages/*/src/**/*.integration.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        resolve: source,
+        test: {
+          name: "e2e",
+          root: here("."),
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 1_800_000,
+          hookTimeout: 1_800_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
