@@ -1,0 +1,188 @@
+import { type ResultPromise, type Subprocess, execa } from "execa";
+import { DibError } from "./dib-error.js";
+import { TOOL_PACKAGES } from "./tools.js";
+
+export interface RunOptions {
+  cwd?: string;
+  /** Variables to set; `undefined` removes one. Added to the process's environment unless `extendEnv` is false. */
+  env?: Record<string, string | undefined>;
+  extendEnv?: boolean;
+  input?: string | Uint8Array;
+  /** `inherit` streams the command's output to ours (hook scripts, debootstrap …). */
+  stdio?: "pipe" | "inherit";
+  /** Run the single string argv[0] through /bin/sh. Only where a pipeline really is needed. */
+  shell?: boolean;
+  /** Return the result instead of throwing when the command exits non-zero. */
+  allowFailure?: boolean;
+  /** Milliseconds before the command is killed. */
+  timeout?: number;
+  /** Called with each line the command prints (stdout and stderr) while it runs. */
+  onLine?: (line: string, stream: "stdout" | "stderr") => void;
+  /** Extra words for the error hint when the command fails. */
+  hint?: string;
+}
+
+export interface RunResult {
+  argv: string[];
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export interface HostOptions {
+  /** `-x`: print every command line before it runs. */
+  trace?: boolean;
+  /** Where trace and debug lines go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+const STDERR_TAIL_LINES = 20;
+
+function quoteArg(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+export function formatArgv(argv: readonly string[]): string {
+  return argv.map(quoteArg).join(" ");
+}
+
+function tail(text: string, lines: number): string {
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/**
+ * The only door to the host. Every process dib starts goes through `run` or `spawn`, so
+ * tracing, error shape and the set of live children (ended on Ctrl-C) are in one place.
+ */
+export class Host {
+  readonly trace: boolean;
+  private readonly logLine: (line: string) => void;
+  private readonly children = new Set<Subprocess>();
+
+  constructor(options: HostOptions = {}) {
+    this.trace = options.trace ?? false;
+    this.logLine = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+  }
+
+  log(line: string): void {
+    this.logLine(line);
+  }
+
+  debug(line: string): void {
+    if (this.trace) this.logLine(line);
+  }
+
+  /** Runs a command to completion. A non-zero exit is a DibError unless `allowFailure`. */
+  async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    if (argv.length === 0) throw new DibError("DIB_INTERNAL", "run() needs a command");
+    const started = Date.now();
+    if (this.trace) this.logLine(`+ ${options.shell ? argv[0] : formatArgv(argv)}`);
+    const child = this.start(argv, options);
+    let result: Awaited<typeof child>;
+    try {
+      result = await child;
+    } finally {
+      this.children.delete(child);
+    }
+    const out: RunResult = {
+      argv: [...argv],
+      exitCode: result.exitCode ?? (result.signal ? 128 : 1),
+      stdout: typeof result.stdout === "string" ? result.stdout : "",
+      stderr: typeof result.stderr === "string" ? result.stderr : "",
+      durationMs: Date.now() - started,
+    };
+    if (result.failed && (result as { code?: string }).code === "ENOENT") {
+      const tool = argv[0] ?? "";
+      const pkg = TOOL_PACKAGES[tool];
+      throw new DibError("DIB_TOOL_MISSING", `${tool} is not installed`, {
+        hint: pkg ? `apt-get install ${pkg}` : `install ${tool} and make sure it is on PATH`,
+        details: { argv: out.argv },
+      });
+    }
+    if (result.failed && !options.allowFailure) {
+      const why = result.timedOut
+        ? `timed out after ${options.timeout} ms`
+        : result.signal
+          ? `was killed by ${result.signal}`
+          : `failed with exit code ${out.exitCode}`;
+      const stderrTail = tail(out.stderr || out.stdout, STDERR_TAIL_LINES);
+      throw new DibError("DIB_COMMAND_FAILED", `${formatArgv(argv).slice(0, 300)} ${why}`, {
+        hint: [options.hint, stderrTail ? `its output ended with:\n${stderrTail}` : undefined]
+          .filter(Boolean)
+          .join("\n"),
+        details: { argv: out.argv, exitCode: out.exitCode, stderrTail, signal: result.signal },
+      });
+    }
+    return out;
+  }
+
+  /** Like run(), but the command's output goes to its own stdout/stderr. */
+  async runInherit(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    return this.run(argv, { ...options, stdio: "inherit" });
+  }
+
+  /**
+   * Starts a long-running command (a QEMU guest, a chroot shell) and hands back the
+   * process; it is ended with the others if dib is interrupted.
+   */
+  spawn(argv: readonly string[], options: RunOptions = {}): ResultPromise {
+    if (this.trace) this.logLine(`+ ${formatArgv(argv)} &`);
+    const child = this.start(argv, { ...options, allowFailure: true });
+    child.finally(() => this.children.delete(child)).catch(() => {});
+    return child;
+  }
+
+  /** Ends every command still running: SIGTERM, then SIGKILL after `graceMs`. */
+  async killChildren(graceMs = 2000): Promise<void> {
+    const live = [...this.children];
+    for (const c of live) c.kill("SIGTERM");
+    await Promise.race([
+      Promise.allSettled(live),
+      new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
+    ]);
+    for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  }
+
+  private start(argv: readonly string[], options: RunOptions): ResultPromise {
+    const [file, ...args] = argv as [string, ...string[]];
+    const inherit = options.stdio === "inherit";
+    const child = execa(file, args, {
+      cwd: options.cwd,
+      env: options.env,
+      extendEnv: options.extendEnv ?? true,
+      input: options.input,
+      shell: options.shell ?? false,
+      reject: false,
+      timeout: options.timeout,
+      stdin: options.input === undefined ? (inherit ? "inherit" : "ignore") : "pipe",
+      stdout: inherit && !options.onLine ? "inherit" : "pipe",
+      stderr: inherit && !options.onLine ? "inherit" : "pipe",
+      stripFinalNewline: false,
+      maxBuffer: 256 * 1024 * 1024,
+      encoding: "utf8",
+      // A hook that leaves a daemon holding our pipes must not hang the build.
+      forceKillAfterDelay: 5000,
+    });
+    this.children.add(child);
+    if (options.onLine) {
+      const onLine = options.onLine;
+      for (const stream of ["stdout", "stderr"] as const) {
+        let buffered = "";
+        child[stream]?.on("data", (chunk: Buffer | string) => {
+          buffered += chunk.toString();
+          const lines = buffered.split("\n");
+          buffered = lines.pop() ?? "";
+          for (const line of lines) {
+            onLine(line, stream);
+            if (inherit) (stream === "stdout" ? process.stdout : process.stderr).write(`${line}\n`);
+          }
+        });
+        child[stream]?.on("end", () => {
+          if (buffered !== "") onLine(buffered, stream);
+        });
+      }
+    }
+    return child;
+  }
+}

@@ -1,0 +1,78 @@
+/** The resources a build can hold on the host; each knows how to be found again after a crash. */
+export type LedgerResource =
+  /** A loop device, found again by its backing file (and offset/size limit), never by name. */
+  | { kind: "loop"; file: string; offset?: number; sizelimit?: number }
+  /** Anything mounted at `target`: a filesystem, a bind mount, a tmpfs, proc, sysfs … */
+  | { kind: "mount"; target: string; source?: string; fstype?: string; bind?: boolean }
+  /** Partition nodes added to a loop device with partx (BLKPG). */
+  | { kind: "partitions"; device: string; file: string }
+  /** An activated LVM volume group. */
+  | { kind: "lvm"; vg: string }
+  /** Processes that may be running with `root` as their root directory. */
+  | { kind: "chroot"; root: string };
+
+export type LedgerRecord =
+  | { seq: number; op: "acquire"; resource: LedgerResource; pid: number; at: string }
+  | { seq: number; op: "ready"; detail: Record<string, unknown> }
+  | { seq: number; op: "release" };
+
+export interface LedgerEntry {
+  seq: number;
+  resource: LedgerResource;
+  /** What creating it reported (e.g. the loop device's name); absent if it was half-created. */
+  detail: Record<string, unknown> | undefined;
+  released: boolean;
+  pid: number;
+}
+
+/**
+ * Parses a ledger file. A torn last line (the process died mid-write) is ignored: the
+ * resource it describes was not created yet, because records are written first.
+ */
+export function parseLedger(text: string): LedgerEntry[] {
+  const bySeq = new Map<number, LedgerEntry>();
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    let rec: LedgerRecord;
+    try {
+      rec = JSON.parse(line) as LedgerRecord;
+    } catch {
+      continue;
+    }
+    if (rec.op === "acquire") {
+      bySeq.set(rec.seq, {
+        seq: rec.seq,
+        resource: rec.resource,
+        detail: undefined,
+        released: false,
+        pid: rec.pid,
+      });
+    } else {
+      const entry = bySeq.get(rec.seq);
+      if (!entry) continue;
+      if (rec.op === "ready") entry.detail = rec.detail;
+      else entry.released = true;
+    }
+  }
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** Entries still held, in the order to release them: newest first. */
+export function heldInUndoOrder(entries: LedgerEntry[]): LedgerEntry[] {
+  return entries.filter((e) => !e.released).sort((a, b) => b.seq - a.seq);
+}
+
+export function describeResource(r: LedgerResource): string {
+  switch (r.kind) {
+    case "loop":
+      return `loop device on ${r.file}${r.offset ? ` at offset ${r.offset}` : ""}`;
+    case "mount":
+      return `mount at ${r.target}`;
+    case "partitions":
+      return `partition nodes of ${r.device}`;
+    case "lvm":
+      return `volume group ${r.vg}`;
+    case "chroot":
+      return `processes in ${r.root}`;
+  }
+}

@@ -1,0 +1,375 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, writeSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { DibError } from "./dib-error.js";
+import type { Host } from "./host.js";
+import {
+  type LedgerEntry,
+  type LedgerRecord,
+  type LedgerResource,
+  describeResource,
+  heldInUndoOrder,
+  parseLedger,
+} from "./ledger-file.js";
+import { isAtOrBelow, isMountPoint, mountsBelow, readMountinfo } from "./mountinfo.js";
+
+export const LEDGER_FILE = "ledger.jsonl";
+
+export interface LoopOptions {
+  sectorSize?: number;
+  offset?: number;
+  sizelimit?: number;
+  readOnly?: boolean;
+}
+
+export interface MountOptions {
+  source: string;
+  target: string;
+  fstype?: string;
+  /** `-o` options, e.g. ["ro"] or ["mode=755"]. */
+  options?: string[];
+  bind?: boolean;
+  /** Make a bind mount read-only (a second, remount step). */
+  readOnly?: boolean;
+}
+
+export interface Held<T = Record<string, unknown>> {
+  seq: number;
+  detail: T;
+}
+
+export interface UndoReport {
+  released: string[];
+  failed: { resource: string; error: string }[];
+}
+
+const open = new Set<Ledger>();
+
+function sleep(ms: number) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function realpathOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+/**
+ * The record of everything a build holds on the host. Each resource is written down
+ * (and fsync'ed) before it is created, so that an interrupted build — even a SIGKILL'ed
+ * one — can always be undone by replaying the file.
+ */
+export class Ledger {
+  readonly dir: string;
+  readonly file: string;
+  private readonly host: Host;
+  private nextSeq: number;
+
+  private constructor(dir: string, host: Host, nextSeq: number) {
+    this.dir = dir;
+    this.file = join(dir, LEDGER_FILE);
+    this.host = host;
+    this.nextSeq = nextSeq;
+  }
+
+  /** Opens (or creates) the ledger of a build directory. */
+  static open(dir: string, host: Host): Ledger {
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, LEDGER_FILE);
+    let entries: LedgerEntry[] = [];
+    try {
+      entries = parseLedger(readFileSync(file, "utf8"));
+    } catch {
+      // a new ledger
+    }
+    const ledger = new Ledger(dir, host, (entries.at(-1)?.seq ?? 0) + 1);
+    open.add(ledger);
+    return ledger;
+  }
+
+  /** Every ledger opened in this process and not yet closed (for the interrupt handler). */
+  static openLedgers(): Ledger[] {
+    return [...open];
+  }
+
+  entries(): LedgerEntry[] {
+    try {
+      return parseLedger(readFileSync(this.file, "utf8"));
+    } catch {
+      return [];
+    }
+  }
+
+  held(): LedgerEntry[] {
+    return this.entries().filter((e) => !e.released);
+  }
+
+  /** Stops tracking this ledger for interrupts (after a successful undo). */
+  close(): void {
+    open.delete(this);
+  }
+
+  private append(record: LedgerRecord): void {
+    const fd = openSync(this.file, "a");
+    try {
+      writeSync(fd, `${JSON.stringify(record)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Records `resource`, then creates it. If creation fails the record stays, and undo()
+   * cleans up whatever part of it came to exist.
+   */
+  async acquire<T extends Record<string, unknown>>(
+    resource: LedgerResource,
+    create: () => Promise<T>,
+  ): Promise<Held<T>> {
+    const seq = this.nextSeq++;
+    this.append({ seq, op: "acquire", resource, pid: process.pid, at: new Date().toISOString() });
+    const detail = await create();
+    this.append({ seq, op: "ready", detail });
+    return { seq, detail };
+  }
+
+  /** Releases one held resource now. */
+  async release(seq: number): Promise<void> {
+    const entry = this.entries().find((e) => e.seq === seq);
+    if (!entry || entry.released) return;
+    await this.undoResource(entry.resource);
+    this.append({ seq, op: "release" });
+  }
+
+  /** Forgets a resource that something else already released (e.g. a loop detached by `losetup -D`). */
+  markReleased(seq: number): void {
+    this.append({ seq, op: "release" });
+  }
+
+  // ---- the resources -------------------------------------------------------------
+
+  async attachLoop(file: string, options: LoopOptions = {}): Promise<Held<{ device: string }>> {
+    const real = realpathOrSelf(file);
+    const resource: LedgerResource = { kind: "loop", file: real };
+    if (options.offset) resource.offset = options.offset;
+    if (options.sizelimit) resource.sizelimit = options.sizelimit;
+    return this.acquire(resource, async () => {
+      const argv = ["losetup", "--show", "--find"];
+      if (options.sectorSize) argv.push("--sector-size", String(options.sectorSize));
+      if (options.offset) argv.push("--offset", String(options.offset));
+      if (options.sizelimit) argv.push("--sizelimit", String(options.sizelimit));
+      if (options.readOnly) argv.push("--read-only");
+      argv.push(real);
+      const { stdout } = await this.host.run(argv, {
+        hint: "is the loop module loaded (modprobe loop) and are free loop devices left?",
+      });
+      return { device: stdout.trim() };
+    });
+  }
+
+  async mount(options: MountOptions): Promise<Held<{ target: string }>> {
+    const target = realpathOrSelf(options.target);
+    const resource: LedgerResource = { kind: "mount", target, source: options.source };
+    if (options.fstype) resource.fstype = options.fstype;
+    if (options.bind) resource.bind = true;
+    return this.acquire(resource, async () => {
+      const argv = ["mount"];
+      if (options.bind) argv.push("--bind");
+      if (options.fstype) argv.push("-t", options.fstype);
+      if (options.options?.length) argv.push("-o", options.options.join(","));
+      argv.push(options.source, target);
+      await this.host.run(argv);
+      if (options.bind && options.readOnly) {
+        await this.host.run(["mount", "-o", "remount,ro,bind", target]);
+      }
+      return { target };
+    });
+  }
+
+  /** Adds the kernel's partition nodes for a loop device with `partx -a` (works without part-table parsers). */
+  async addPartitions(device: string, file: string): Promise<Held<{ device: string }>> {
+    return this.acquire({ kind: "partitions", device, file: realpathOrSelf(file) }, async () => {
+      await this.host.run(["partx", "-a", device]);
+      return { device };
+    });
+  }
+
+  async activateVolumeGroup(vg: string): Promise<Held<{ vg: string }>> {
+    return this.acquire({ kind: "lvm", vg }, async () => {
+      await this.host.run(["vgchange", "-ay", vg]);
+      return { vg };
+    });
+  }
+
+  /** Records that processes may run inside `root`; releasing it ends them. */
+  async chroot(root: string): Promise<Held<{ root: string }>> {
+    const real = realpathOrSelf(root);
+    return this.acquire({ kind: "chroot", root: real }, async () => ({ root: real }));
+  }
+
+  // ---- undo ----------------------------------------------------------------------
+
+  /**
+   * Releases everything still held, newest first. Tolerates resources that were only
+   * half-created or are already gone, touches only this build's own resources and can be
+   * run any number of times. Throws (after trying everything) if something stays held.
+   */
+  async undo(): Promise<UndoReport> {
+    const report: UndoReport = { released: [], failed: [] };
+    for (const entry of heldInUndoOrder(this.entries())) {
+      try {
+        await this.undoResource(entry.resource);
+        this.append({ seq: entry.seq, op: "release" });
+        report.released.push(describeResource(entry.resource));
+      } catch (error) {
+        report.failed.push({
+          resource: describeResource(entry.resource),
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+    if (report.failed.length > 0) {
+      throw new DibError(
+        "DIB_LEDGER_UNDO_FAILED",
+        `could not release ${report.failed.length} host resource(s): ${report.failed.map((f) => f.resource).join(", ")}`,
+        {
+          hint: `see what holds them (fuser -vm, losetup -a), then run: dib-cli cleanup ${this.dir}`,
+          file: this.file,
+          details: { ...report },
+        },
+      );
+    }
+    this.close();
+    return report;
+  }
+
+  private async undoResource(r: LedgerResource): Promise<void> {
+    switch (r.kind) {
+      case "chroot":
+        return this.endProcessesIn(r.root);
+      case "mount":
+        return this.unmountTree(r.target);
+      case "partitions":
+        return this.removePartitions(r.device, r.file);
+      case "lvm":
+        await this.host.run(["vgchange", "-an", r.vg], { allowFailure: true });
+        return;
+      case "loop":
+        return this.detachLoopsOf(r);
+    }
+  }
+
+  private async endProcessesIn(root: string): Promise<void> {
+    const pidsInRoot = () => {
+      const pids: number[] = [];
+      for (const name of readdirSync("/proc")) {
+        if (!/^\d+$/.test(name)) continue;
+        try {
+          const procRoot = readlinkSync(`/proc/${name}/root`);
+          if (isAtOrBelow(procRoot, root)) pids.push(Number(name));
+        } catch {
+          // gone, or a kernel thread
+        }
+      }
+      return pids;
+    };
+    for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+      const pids = pidsInRoot();
+      if (pids.length === 0) return;
+      this.host.debug(`ending processes in ${root}: ${pids.join(" ")} (${signal})`);
+      for (const pid of pids) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // already gone
+        }
+      }
+      for (let i = 0; i < 20 && pidsInRoot().length > 0; i++) await sleep(100);
+    }
+    if (pidsInRoot().length > 0) {
+      throw new DibError("DIB_CHROOT_BUSY", `processes in ${root} survived SIGKILL`);
+    }
+  }
+
+  /** Unmounts `target` and anything mounted below it, deepest first. */
+  private async unmountTree(target: string): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const below = mountsBelow(target);
+      if (below.length === 0) return;
+      for (const m of below) {
+        const lazy = attempt >= 3;
+        await this.host.run(lazy ? ["umount", "-l", m.target] : ["umount", m.target], {
+          allowFailure: true,
+        });
+      }
+      if (mountsBelow(target).length > 0) await sleep(300 * (attempt + 1));
+    }
+    if (isMountPoint(target, readMountinfo()) || mountsBelow(target).length > 0) {
+      throw new DibError("DIB_UMOUNT_FAILED", `${target} is still mounted`, {
+        hint: `something still uses it: fuser -vm ${target}`,
+      });
+    }
+  }
+
+  private async removePartitions(device: string, file: string): Promise<void> {
+    if (loopBackingFile(device) !== file) return; // detached already, or reused by someone else
+    await this.host.run(["partx", "-d", device], { allowFailure: true });
+  }
+
+  private async detachLoopsOf(r: Extract<LedgerResource, { kind: "loop" }>): Promise<void> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const devices = loopDevicesOf(r.file, r.offset ?? 0, r.sizelimit ?? 0);
+      if (devices.length === 0) return;
+      for (const dev of devices) {
+        await this.host.run(["losetup", "--detach", dev], { allowFailure: true });
+      }
+      await sleep(100 * (attempt + 1));
+    }
+    const left = loopDevicesOf(r.file, r.offset ?? 0, r.sizelimit ?? 0);
+    if (left.length > 0) {
+      throw new DibError("DIB_LOOP_BUSY", `could not detach ${left.join(", ")} (${r.file})`, {
+        hint: `something still uses it: fuser -v ${left.join(" ")}`,
+      });
+    }
+  }
+}
+
+/** The backing file of a loop device, read from sysfs (undefined when it is not attached). */
+export function loopBackingFile(device: string): string | undefined {
+  const name = device.replace(/^\/dev\//, "");
+  try {
+    return readFileSync(`/sys/block/${name}/loop/backing_file`, "utf8").trim().replace(/ \(deleted\)$/, "");
+  } catch {
+    return undefined;
+  }
+}
+
+function readNumber(path: string): number {
+  try {
+    return Number(readFileSync(path, "utf8").trim());
+  } catch {
+    return 0;
+  }
+}
+
+/** Loop devices currently backed by `file` at `offset` with `sizelimit`, from sysfs. */
+export function loopDevicesOf(file: string, offset = 0, sizelimit = 0): string[] {
+  const found: string[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync("/sys/block").filter((n) => /^loop\d+$/.test(n));
+  } catch {
+    return found;
+  }
+  for (const name of names) {
+    const backing = loopBackingFile(name);
+    if (backing !== file) continue;
+    if (readNumber(`/sys/block/${name}/loop/offset`) !== offset) continue;
+    if (readNumber(`/sys/block/${name}/loop/sizelimit`) !== sizelimit) continue;
+    found.push(`/dev/${name}`);
+  }
+  return found;
+}
