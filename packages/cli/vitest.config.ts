@@ -2,5 +2,6 @@ import { defineProject } from "vitest/config";
 
 export default defineProject({
   resolve: { conditions: ["@dib/source"] },
-  test: { include: ["src/**/*.test.ts"], exclude: ["src/**/*.integration.test.ts"] },
+  ssr: { resolve: { conditions: ["@dib/source"] } },
+  test: { name: "cli", include: ["src/**/*.test.ts"], exclude: ["src/**/*.integration.test.ts"] },
 });

@@ -1,6 +1,13 @@
 import { defineProject } from "vitest/config";
 
+const source = { conditions: ["@dib/source"] };
+
 export default defineProject({
-  resolve: { conditions: ["@dib/source"] },
-  test: { include: ["src/**/*.test.ts"], exclude: ["src/**/*.integration.test.ts"] },
+  resolve: source,
+  ssr: { resolve: source },
+  test: {
+    name: "phase-runner",
+    include: ["src/**/*.test.ts"],
+    exclude: ["src/**/*.integration.test.ts"],
+  },
 });

@@ -34,11 +34,16 @@ export function hostSnapshot(): HostSnapshot {
   return { loops: loopDevices(), mounts: mountPoints() };
 }
 
-/** Fails when anything was attached or mounted since `before` and is still there. */
-export function expectHostClean(before: HostSnapshot): void {
+/**
+ * Fails when anything was attached or mounted since `before` and is still there. With
+ * `within`, only loop devices backed by files and mounts below those directories count
+ * (so tests running side by side on a developer's machine don't see each other).
+ */
+export function expectHostClean(before: HostSnapshot, within?: string[]): void {
   const now = hostSnapshot();
-  const newLoops = now.loops.filter((l) => !before.loops.includes(l));
-  const newMounts = now.mounts.filter((m) => !before.mounts.includes(m));
+  const inScope = (text: string) => within === undefined || within.some((dir) => text.includes(dir));
+  const newLoops = now.loops.filter((l) => !before.loops.includes(l) && inScope(l));
+  const newMounts = now.mounts.filter((m) => !before.mounts.includes(m) && inScope(m));
   if (newLoops.length > 0 || newMounts.length > 0) {
     throw new Error(
       `host not clean:\n${newLoops.map((l) => `  loop ${l}`).join("\n")}\n${newMounts

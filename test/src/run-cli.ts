@@ -4,11 +4,13 @@ import { type Options, execa } from "execa";
 /** The CLI's source entry point; tests run it through tsx so no build is needed. */
 export const cliEntry = fileURLToPath(new URL("../../packages/cli/src/bin.ts", import.meta.url));
 
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+
 /** Runs `dib-cli ARGS` from source, never throwing on a non-zero exit. */
 export function runCli(args: string[], options: Options = {}) {
   return execa(
     process.execPath,
     ["--conditions=@dib/source", "--import", "tsx", cliEntry, ...args],
-    { reject: false, ...options },
+    { reject: false, cwd: repoRoot, ...options },
   );
 }

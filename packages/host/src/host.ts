@@ -1,4 +1,5 @@
-import { type ResultPromise, type Subprocess, execa } from "execa";
+import type { Readable, Writable } from "node:stream";
+import { execa, type ResultPromise, type Subprocess } from "execa";
 import { DibError } from "./dib-error.js";
 import { TOOL_PACKAGES } from "./tools.js";
 
@@ -28,6 +29,12 @@ export interface RunResult {
   stdout: string;
   stderr: string;
   durationMs: number;
+}
+
+export interface StreamedCommand {
+  stdin: Writable;
+  stdout: Readable;
+  done: Promise<RunResult>;
 }
 
 export interface HostOptions {
@@ -79,17 +86,51 @@ export class Host {
     const started = Date.now();
     if (this.trace) this.logLine(`+ ${options.shell ? argv[0] : formatArgv(argv)}`);
     const child = this.start(argv, options);
+    return this.settle(argv, options, child, started);
+  }
+
+  /**
+   * Starts a command whose stdin and stdout the caller feeds and drains as streams (a tar
+   * of a whole image, a gzip filter): nothing of stdout is kept in memory, so the data may
+   * be any size. `done` settles like run(): a RunResult with an empty stdout, or the same
+   * DibError. End `stdin` when the command reads no input.
+   */
+  stream(
+    argv: readonly string[],
+    options: Omit<RunOptions, "input" | "stdio" | "onLine"> = {},
+  ): StreamedCommand {
+    if (argv.length === 0) throw new DibError("DIB_INTERNAL", "stream() needs a command");
+    const started = Date.now();
+    if (this.trace) this.logLine(`+ ${options.shell ? argv[0] : formatArgv(argv)}`);
+    const child = this.start(argv, { ...options, streaming: true });
+    const { stdin, stdout } = child;
+    if (!stdin || !stdout) throw new DibError("DIB_INTERNAL", "stream() got no stdio pipes");
+    return { stdin, stdout, done: this.settle(argv, options, child, started) };
+  }
+
+  private async settle(
+    argv: readonly string[],
+    options: RunOptions,
+    child: ResultPromise,
+    started: number,
+  ): Promise<RunResult> {
     let result: Awaited<typeof child>;
     try {
       result = await child;
     } finally {
       this.children.delete(child);
     }
+    const text = (value: unknown) =>
+      typeof value === "string"
+        ? value
+        : value instanceof Uint8Array
+          ? Buffer.from(value).toString("utf8")
+          : "";
     const out: RunResult = {
       argv: [...argv],
       exitCode: result.exitCode ?? (result.signal ? 128 : 1),
-      stdout: typeof result.stdout === "string" ? result.stdout : "",
-      stderr: typeof result.stderr === "string" ? result.stderr : "",
+      stdout: text(result.stdout),
+      stderr: text(result.stderr),
       durationMs: Date.now() - started,
     };
     if (result.failed && (result as { code?: string }).code === "ENOENT") {
@@ -144,9 +185,13 @@ export class Host {
     for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   }
 
-  private start(argv: readonly string[], options: RunOptions): ResultPromise {
+  private start(
+    argv: readonly string[],
+    options: RunOptions & { streaming?: boolean },
+  ): ResultPromise {
     const [file, ...args] = argv as [string, ...string[]];
     const inherit = options.stdio === "inherit";
+    const streaming = options.streaming ?? false;
     const child = execa(file, args, {
       cwd: options.cwd,
       env: options.env,
@@ -155,12 +200,14 @@ export class Host {
       shell: options.shell ?? false,
       reject: false,
       timeout: options.timeout,
-      stdin: options.input === undefined ? (inherit ? "inherit" : "ignore") : "pipe",
+      stdin: streaming || options.input !== undefined ? "pipe" : inherit ? "inherit" : "ignore",
       stdout: inherit && !options.onLine ? "inherit" : "pipe",
       stderr: inherit && !options.onLine ? "inherit" : "pipe",
       stripFinalNewline: false,
       maxBuffer: 256 * 1024 * 1024,
-      encoding: "utf8",
+      // A streamed stdout belongs to the caller: collecting it too would hold it all in memory.
+      buffer: streaming ? { stdout: false, stderr: true } : true,
+      encoding: streaming ? "buffer" : "utf8",
       // A hook that leaves a daemon holding our pipes must not hang the build.
       forceKillAfterDelay: 5000,
     });

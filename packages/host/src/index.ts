@@ -1,31 +1,38 @@
-export { DibError, isDibError, toDibError, type DibErrorOptions } from "./dib-error.js";
-export { Host, formatArgv, type HostOptions, type RunOptions, type RunResult } from "./host.js";
-export { TOOL_PACKAGES, findTool, requireTools, toolStatus, type ToolStatus } from "./tools.js";
+export { DibError, type DibErrorOptions, isDibError, toDibError } from "./dib-error.js";
 export {
+  formatArgv,
+  Host,
+  type HostOptions,
+  type RunOptions,
+  type RunResult,
+  type StreamedCommand,
+} from "./host.js";
+export { installInterruptHandler } from "./interrupt.js";
+export {
+  type Held,
   LEDGER_FILE,
   Ledger,
+  type LoopOptions,
   loopBackingFile,
   loopDevicesOf,
-  type Held,
-  type LoopOptions,
   type MountOptions,
   type UndoReport,
 } from "./ledger.js";
 export {
   describeResource,
   heldInUndoOrder,
-  parseLedger,
   type LedgerEntry,
   type LedgerRecord,
   type LedgerResource,
+  parseLedger,
 } from "./ledger-file.js";
 export {
   isAtOrBelow,
   isMountPoint,
+  type MountEntry,
   mountsBelow,
   parseMountinfo,
   readMountinfo,
-  type MountEntry,
 } from "./mountinfo.js";
-export { safeRemove, type SafeRemoveOptions } from "./safe-remove.js";
-export { installInterruptHandler } from "./interrupt.js";
+export { type SafeRemoveOptions, safeRemove } from "./safe-remove.js";
+export { findTool, requireTools, TOOL_PACKAGES, type ToolStatus, toolStatus } from "./tools.js";

@@ -1,0 +1,19 @@
+import { Command } from "commander";
+import { registerCleanupCommand } from "./commands/cleanup.js";
+import { registerDoctorCommand } from "./commands/doctor.js";
+import { version } from "./version.js";
+
+/** The dib-cli command tree. `build` is the default command (see bin.ts). */
+export function createProgram(): Command {
+  const program = new Command("dib-cli")
+    .description(
+      "Build customised, bootable operating-system images from diskimage-builder elements.\n" +
+        "Run `dib-cli build --help` (or `dib-cli ELEMENT… [options]`) for the build options.",
+    )
+    .version(version, "--version")
+    .showHelpAfterError()
+    .exitOverride();
+  registerDoctorCommand(program);
+  registerCleanupCommand(program);
+  return program;
+}
