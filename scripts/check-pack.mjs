@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Packs every publishable workspace package the way `pnpm publish` would and fails when an
+// element's hook script lost its executable bit in the tarball (DIB's runner skips such
+// scripts silently). Usage: node scripts/check-pack.mjs [DEST_DIR]  (prints the tarballs)
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const HOOK_DIRS = /^package\/(root|extra-data|pre-install|install|post-install|post-root|block-device|pre-finalise|finalise|cleanup)\.d\/[^/]+$/;
+
+const dest = process.argv[2] ?? mkdtempSync(join(tmpdir(), "dib-pack-"));
+const listing = JSON.parse(execFileSync("pnpm", ["-r", "ls", "--depth", "-1", "--json"], { encoding: "utf8" }));
+const packages = listing.filter((p) => !p.private && p.path);
+let failures = 0;
+for (const pkg of packages) {
+  execFileSync("pnpm", ["pack", "--pack-destination", dest], { cwd: pkg.path, stdio: "ignore" });
+}
+for (const tarball of readdirSync(dest).filter((f) => f.endsWith(".tgz"))) {
+  const lines = execFileSync("tar", ["-tvzf", join(dest, tarball)], { encoding: "utf8" }).split("\n");
+  for (const line of lines) {
+    const [mode, , , , , , name] = line.split(/\s+/);
+    if (!name || !HOOK_DIRS.test(name) || mode?.startsWith("d")) continue;
+    if (!/x/.test(mode ?? "")) {
+      process.stderr.write(`${tarball}: ${name} is not executable in the tarball\n`);
+      failures++;
+    }
+  }
+  process.stdout.write(`${join(dest, tarball)}\n`);
+}
+if (failures > 0) {
+  process.stderr.write(`check-pack: ${failures} hook script(s) without their exec bit\n`);
+  process.exit(1);
+}

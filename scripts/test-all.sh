@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Sets up this Debian machine and runs every check and test: build, typecheck, lint,
+# package check, then the unit, root integration and end-to-end tests (`pnpm test`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup-host.sh
+pnpm turbo run build typecheck --output-logs=errors-only
+pnpm lint
+pnpm check:pack
+pnpm test
