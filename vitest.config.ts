@@ -15,7 +15,7 @@ export default defineConfig({
         test: {
           name: "integration",
           root: here("."),
-          include: ["packages/*/src/**/*.integration.test.ts"],
+          include: ["packages/*/src/**/*.integration.test.ts", "test/elements/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
