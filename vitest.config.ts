@@ -3,15 +3,18 @@ import { defineConfig } from "vitest/config";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const source = { conditions: ["@dib/source"] };
+const ssr = { resolve: { conditions: ["@dib/source"], externalConditions: ["@dib/source"] } };
 
 export default defineConfig({
   resolve: source,
+  ssr,
   test: {
     reporters: ["default", here("./scripts/closing-line-reporter.ts")],
     projects: [
       here("./packages/*/vitest.config.ts"),
       {
         resolve: source,
+        ssr,
         test: {
           name: "integration",
           root: here("."),
@@ -23,6 +26,7 @@ export default defineConfig({
       },
       {
         resolve: source,
+        ssr,
         test: {
           name: "e2e",
           root: here("."),

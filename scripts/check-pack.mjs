@@ -7,17 +7,22 @@ import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const HOOK_DIRS = /^package\/(root|extra-data|pre-install|install|post-install|post-root|block-device|pre-finalise|finalise|cleanup)\.d\/[^/]+$/;
+const HOOK_DIRS =
+  /^package\/(root|extra-data|pre-install|install|post-install|post-root|block-device|pre-finalise|finalise|cleanup)\.d\/[^/]+$/;
 
 const dest = process.argv[2] ?? mkdtempSync(join(tmpdir(), "dib-pack-"));
-const listing = JSON.parse(execFileSync("pnpm", ["-r", "ls", "--depth", "-1", "--json"], { encoding: "utf8" }));
+const listing = JSON.parse(
+  execFileSync("pnpm", ["-r", "ls", "--depth", "-1", "--json"], { encoding: "utf8" }),
+);
 const packages = listing.filter((p) => !p.private && p.path);
 let failures = 0;
 for (const pkg of packages) {
   execFileSync("pnpm", ["pack", "--pack-destination", dest], { cwd: pkg.path, stdio: "ignore" });
 }
 for (const tarball of readdirSync(dest).filter((f) => f.endsWith(".tgz"))) {
-  const lines = execFileSync("tar", ["-tvzf", join(dest, tarball)], { encoding: "utf8" }).split("\n");
+  const lines = execFileSync("tar", ["-tvzf", join(dest, tarball)], { encoding: "utf8" }).split(
+    "\n",
+  );
   for (const line of lines) {
     const [mode, , , , , , name] = line.split(/\s+/);
     if (!name || !HOOK_DIRS.test(name) || mode?.startsWith("d")) continue;

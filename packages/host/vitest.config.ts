@@ -2,5 +2,6 @@ import { defineProject } from "vitest/config";
 
 export default defineProject({
   resolve: { conditions: ["@dib/source"] },
+  ssr: { resolve: { conditions: ["@dib/source"], externalConditions: ["@dib/source"] } },
   test: { name: "host", include: ["src/**/*.test.ts"], exclude: ["src/**/*.integration.test.ts"] },
 });

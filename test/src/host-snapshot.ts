@@ -41,7 +41,8 @@ export function hostSnapshot(): HostSnapshot {
  */
 export function expectHostClean(before: HostSnapshot, within?: string[]): void {
   const now = hostSnapshot();
-  const inScope = (text: string) => within === undefined || within.some((dir) => text.includes(dir));
+  const inScope = (text: string) =>
+    within === undefined || within.some((dir) => text.includes(dir));
   const newLoops = now.loops.filter((l) => !before.loops.includes(l) && inScope(l));
   const newMounts = now.mounts.filter((m) => !before.mounts.includes(m) && inScope(m));
   if (newLoops.length > 0 || newMounts.length > 0) {

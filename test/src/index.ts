@@ -1,3 +1,3 @@
+export { expectHostClean, type HostSnapshot, hostSnapshot } from "./host-snapshot.js";
 export { isRoot, rootOnlyReason } from "./root.js";
-export { hostSnapshot, expectHostClean, type HostSnapshot } from "./host-snapshot.js";
-export { runCli, cliEntry } from "./run-cli.js";
+export { cliEntry, runCli } from "./run-cli.js";

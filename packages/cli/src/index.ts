@@ -1,4 +1,4 @@
+export { type CleanupResult, cleanupBuildDir } from "./commands/cleanup.js";
+export { type DoctorCheck, type DoctorProbes, runDoctor } from "./commands/doctor.js";
 export { main } from "./main.js";
 export { createProgram } from "./program.js";
-export { cleanupBuildDir, type CleanupResult } from "./commands/cleanup.js";
-export { runDoctor, type DoctorCheck, type DoctorProbes } from "./commands/doctor.js";

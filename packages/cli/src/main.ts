@@ -19,7 +19,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     invokedAs === "disk-image-create" ||
     (first !== undefined && !commands.has(first) && !TOP_LEVEL_FLAGS.has(first));
   if (isBuild && commands.has("build")) args = ["build", ...args];
-  const trace = args.includes("-x") || args.includes("--trace") || Number(process.env.DIB_DEBUG_TRACE ?? 0) > 0;
+  const trace =
+    args.includes("-x") || args.includes("--trace") || Number(process.env.DIB_DEBUG_TRACE ?? 0) > 0;
   try {
     await program.parseAsync(args, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;

@@ -12,6 +12,7 @@ export function reportError(error: unknown, trace: boolean): number {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`error DIB_INTERNAL: ${message}\n`);
   if (trace && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-  else process.stderr.write("hint: run again with -x for the stack trace, and report it as a bug\n");
+  else
+    process.stderr.write("hint: run again with -x for the stack trace, and report it as a bug\n");
   return 1;
 }

@@ -12,7 +12,10 @@ describe("DibError", () => {
     expect(error.message).toBe("sgdisk is not installed");
     expect(error.hint).toBe("apt-get install gdisk");
     expect(error.file).toBe("/x/config.yaml");
-    expect(error.toJSON()).toMatchObject({ code: "DIB_TOOL_MISSING", hint: "apt-get install gdisk" });
+    expect(error.toJSON()).toMatchObject({
+      code: "DIB_TOOL_MISSING",
+      hint: "apt-get install gdisk",
+    });
   });
 
   it("keeps the original error as its cause", () => {

@@ -15,13 +15,24 @@ describe("ledger file", () => {
       ),
     );
     expect(entries).toHaveLength(2);
-    expect(entries[0]).toMatchObject({ seq: 1, detail: { device: "/dev/loop3" }, released: false, pid: 7 });
+    expect(entries[0]).toMatchObject({
+      seq: 1,
+      detail: { device: "/dev/loop3" },
+      released: false,
+      pid: 7,
+    });
     expect(entries[1]).toMatchObject({ seq: 2, released: true });
   });
 
   it("keeps a half-created resource (acquired, never ready) so undo can look for it", () => {
     const entries = parseLedger(
-      lines({ seq: 1, op: "acquire", resource: { kind: "loop", file: "/b/img.raw" }, pid: 7, at: "t" }),
+      lines({
+        seq: 1,
+        op: "acquire",
+        resource: { kind: "loop", file: "/b/img.raw" },
+        pid: 7,
+        at: "t",
+      }),
     );
     expect(entries[0]?.detail).toBeUndefined();
     expect(heldInUndoOrder(entries)).toHaveLength(1);
@@ -37,7 +48,13 @@ describe("ledger file", () => {
       lines(
         { seq: 1, op: "acquire", resource: { kind: "loop", file: "/b/i" }, pid: 1, at: "t" },
         { seq: 2, op: "acquire", resource: { kind: "mount", target: "/b/m" }, pid: 1, at: "t" },
-        { seq: 3, op: "acquire", resource: { kind: "mount", target: "/b/m/proc" }, pid: 1, at: "t" },
+        {
+          seq: 3,
+          op: "acquire",
+          resource: { kind: "mount", target: "/b/m/proc" },
+          pid: 1,
+          at: "t",
+        },
         { seq: 3, op: "release" },
         { seq: 4, op: "acquire", resource: { kind: "chroot", root: "/b/m" }, pid: 1, at: "t" },
       ),

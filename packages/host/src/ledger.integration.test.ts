@@ -20,7 +20,12 @@ async function holdResources(ledger: Ledger, dir: string) {
   mkdirSync(join(dir, "mnt"), { recursive: true });
   await ledger.mount({ source: loop.detail.device, target: join(dir, "mnt") });
   mkdirSync(join(dir, "mnt", "proc"), { recursive: true });
-  await ledger.mount({ source: "/proc", target: join(dir, "mnt", "proc"), bind: true, readOnly: true });
+  await ledger.mount({
+    source: "/proc",
+    target: join(dir, "mnt", "proc"),
+    bind: true,
+    readOnly: true,
+  });
   return { image, device: loop.detail.device };
 }
 
@@ -35,7 +40,9 @@ describe.runIf(isRoot)(`the ledger against the real kernel${rootOnlyReason}`, ()
 
   afterEach(async () => {
     // Whatever a test left, undo it so one failure does not leak into the next test…
-    await Ledger.open(dir, host).undo().catch(() => {});
+    await Ledger.open(dir, host)
+      .undo()
+      .catch(() => {});
     rmSync(dir, { recursive: true, force: true });
     // …but the test itself still fails on a leak through its own expectHostClean.
   });
@@ -56,10 +63,14 @@ describe.runIf(isRoot)(`the ledger against the real kernel${rootOnlyReason}`, ()
 
   async function startHolder(...flags: string[]) {
     const fixture = fileURLToPath(new URL("./__fixtures__/hold-resources.ts", import.meta.url));
-    const child = execa(process.execPath, ["--conditions=@dib/source", "--import", "tsx", fixture, dir, ...flags], {
-      reject: false,
-      cwd: fileURLToPath(new URL("../../..", import.meta.url)),
-    });
+    const child = execa(
+      process.execPath,
+      ["--conditions=@dib/source", "--import", "tsx", fixture, dir, ...flags],
+      {
+        reject: false,
+        cwd: fileURLToPath(new URL("../../..", import.meta.url)),
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       child.stdout?.on("data", (chunk: Buffer) => {
         if (chunk.toString().includes("ready")) resolve();
@@ -113,7 +124,9 @@ describe.runIf(isRoot)(`the ledger against the real kernel${rootOnlyReason}`, ()
       await b.undo();
       expectHostClean(before, [dir]);
     } finally {
-      await Ledger.open(other, host).undo().catch(() => {});
+      await Ledger.open(other, host)
+        .undo()
+        .catch(() => {});
       rmSync(other, { recursive: true, force: true });
     }
   });

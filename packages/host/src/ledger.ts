@@ -1,13 +1,23 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  writeSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import { DibError } from "./dib-error.js";
 import type { Host } from "./host.js";
 import {
+  describeResource,
+  heldInUndoOrder,
   type LedgerEntry,
   type LedgerRecord,
   type LedgerResource,
-  describeResource,
-  heldInUndoOrder,
   parseLedger,
 } from "./ledger-file.js";
 import { isAtOrBelow, isMountPoint, mountsBelow, readMountinfo } from "./mountinfo.js";
@@ -341,7 +351,9 @@ export class Ledger {
 export function loopBackingFile(device: string): string | undefined {
   const name = device.replace(/^\/dev\//, "");
   try {
-    return readFileSync(`/sys/block/${name}/loop/backing_file`, "utf8").trim().replace(/ \(deleted\)$/, "");
+    return readFileSync(`/sys/block/${name}/loop/backing_file`, "utf8")
+      .trim()
+      .replace(/ \(deleted\)$/, "");
   } catch {
     return undefined;
   }

@@ -13,7 +13,13 @@ describe("mountinfo", () => {
   it("parses targets, filesystem types and sources, decoding octal escapes", () => {
     const entries = parseMountinfo(SAMPLE);
     expect(entries).toHaveLength(5);
-    expect(entries[1]).toMatchObject({ id: 30, parentId: 22, target: "/tmp/dib_build.x/mnt", fstype: "ext4", source: "/dev/loop0" });
+    expect(entries[1]).toMatchObject({
+      id: 30,
+      parentId: 22,
+      target: "/tmp/dib_build.x/mnt",
+      fstype: "ext4",
+      source: "/dev/loop0",
+    });
     expect(entries[3]?.target).toBe("/tmp/dib_build.x/mnt/with space");
   });
 

@@ -13,7 +13,9 @@ export interface MountEntry {
 }
 
 function unescapeMountField(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
+  return field.replace(/\\([0-7]{3})/g, (_, oct: string) =>
+    String.fromCharCode(Number.parseInt(oct, 8)),
+  );
 }
 
 /** Parses the text of /proc/self/mountinfo. */

@@ -21,9 +21,13 @@ export function safeRemove(dir: string, options: SafeRemoveOptions = {}): void {
   if (options.within !== undefined) {
     const within = realpathSync(options.within);
     if (!isAtOrBelow(real, within)) {
-      throw new DibError("DIB_UNSAFE_REMOVE", `refusing to remove ${dir}: it is outside ${within}`, {
-        hint: "dib only deletes inside its own build directory",
-      });
+      throw new DibError(
+        "DIB_UNSAFE_REMOVE",
+        `refusing to remove ${dir}: it is outside ${within}`,
+        {
+          hint: "dib only deletes inside its own build directory",
+        },
+      );
     }
   }
   if (real === "/") {

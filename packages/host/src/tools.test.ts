@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync, chmodSync } from "node:fs";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DibError } from "./dib-error.js";
-import { TOOL_PACKAGES, findTool, requireTools, toolStatus } from "./tools.js";
+import { findTool, requireTools, TOOL_PACKAGES, toolStatus } from "./tools.js";
 
 describe("host tools", () => {
   it("names the Debian package of the tools users most often lack", () => {
@@ -26,7 +26,10 @@ describe("host tools", () => {
   it("reports every missing tool at once with the packages to install", () => {
     let caught: unknown;
     try {
-      requireTools(["sh", "dib-no-such-tool-1", "dib-no-such-tool-2", "qemu-img-not-here"], "for the test");
+      requireTools(
+        ["sh", "dib-no-such-tool-1", "dib-no-such-tool-2", "qemu-img-not-here"],
+        "for the test",
+      );
     } catch (error) {
       caught = error;
     }

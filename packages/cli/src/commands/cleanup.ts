@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { DibError, Host, LEDGER_FILE, Ledger, describeResource, safeRemove } from "@dib/host";
+import { DibError, describeResource, Host, LEDGER_FILE, Ledger, safeRemove } from "@dib/host";
 import type { Command } from "commander";
 
 function isAlive(pid: number): boolean {
@@ -32,12 +32,18 @@ export async function cleanupBuildDir(
   }
   const ledger = Ledger.open(buildDir, options.host);
   const held = ledger.held();
-  const owners = [...new Set(held.map((e) => e.pid))].filter((pid) => pid !== process.pid && isAlive(pid));
+  const owners = [...new Set(held.map((e) => e.pid))].filter(
+    (pid) => pid !== process.pid && isAlive(pid),
+  );
   if (owners.length > 0 && !options.force) {
     ledger.close();
-    throw new DibError("DIB_BUILD_RUNNING", `the build that owns ${buildDir} is still running (pid ${owners.join(", ")})`, {
-      hint: "stop it first (it cleans up after itself on Ctrl-C), or pass --force",
-    });
+    throw new DibError(
+      "DIB_BUILD_RUNNING",
+      `the build that owns ${buildDir} is still running (pid ${owners.join(", ")})`,
+      {
+        hint: "stop it first (it cleans up after itself on Ctrl-C), or pass --force",
+      },
+    );
   }
   for (const entry of held) options.host.debug(`releasing ${describeResource(entry.resource)}`);
   const report = await ledger.undo();
@@ -58,7 +64,11 @@ export function registerCleanupCommand(program: Command): void {
     .option("--remove", "also delete the build directory afterwards")
     .action(async (buildDir: string, opts: { force?: boolean; remove?: boolean }) => {
       const host = new Host({ trace: program.opts().trace === true });
-      const result = await cleanupBuildDir(buildDir, { host, force: opts.force, remove: opts.remove });
+      const result = await cleanupBuildDir(buildDir, {
+        host,
+        force: opts.force,
+        remove: opts.remove,
+      });
       if (result.released.length === 0) process.stdout.write(`nothing held by ${buildDir}\n`);
       for (const r of result.released) process.stdout.write(`released ${r}\n`);
       if (result.removed) process.stdout.write(`removed ${buildDir}\n`);

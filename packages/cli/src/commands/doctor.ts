@@ -59,7 +59,9 @@ export async function runDoctor(host: Host, probes: DoctorProbes = {}): Promise<
     name: "root",
     ok: root,
     required: true,
-    detail: root ? "running as root" : "not root: builds need root for loop devices, mounts and chroot",
+    detail: root
+      ? "running as root"
+      : "not root: builds need root for loop devices, mounts and chroot",
   });
   const loopControl = existsSync("/dev/loop-control");
   checks.push({
@@ -81,17 +83,26 @@ export async function runDoctor(host: Host, probes: DoctorProbes = {}): Promise<
     };
     for (const [key, value] of Object.entries(caps)) {
       const [name, what] = describe[key] ?? [key, key];
-      checks.push({ name, ok: value, required: false, detail: value ? what : `no: ${workaround(key)}` });
+      checks.push({
+        name,
+        ok: value,
+        required: false,
+        detail: value ? what : `no: ${workaround(key)}`,
+      });
     }
   } else {
     // The node can exist (udev, lvm2's postinst) without the kernel driver behind it.
-    const dmsetup = await host.run(["dmsetup", "version"], { allowFailure: true }).catch(() => undefined);
+    const dmsetup = await host
+      .run(["dmsetup", "version"], { allowFailure: true })
+      .catch(() => undefined);
     const dm = dmsetup !== undefined && /Driver version/.test(dmsetup.stdout);
     checks.push({
       name: "device-mapper",
       ok: dm,
       required: false,
-      detail: dm ? "the kernel's device-mapper driver answers" : `no: ${workaround("deviceMapper")}`,
+      detail: dm
+        ? "the kernel's device-mapper driver answers"
+        : `no: ${workaround("deviceMapper")}`,
     });
     const vfat = /\bvfat\b/.test(readFileSync("/proc/filesystems", "utf8"));
     checks.push({

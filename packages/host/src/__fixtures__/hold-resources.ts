@@ -2,7 +2,7 @@
 // of /proc through the ledger in BUILD_DIR, says "ready", then waits to be killed.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { Host, Ledger, installInterruptHandler } from "../index.js";
+import { Host, installInterruptHandler, Ledger } from "../index.js";
 import { makeExt4Image } from "./make-image.js";
 
 const buildDir = process.argv[2];
@@ -17,6 +17,11 @@ const loop = await ledger.attachLoop(image);
 mkdirSync(join(buildDir, "mnt"), { recursive: true });
 await ledger.mount({ source: loop.detail.device, target: join(buildDir, "mnt") });
 mkdirSync(join(buildDir, "mnt", "proc"), { recursive: true });
-await ledger.mount({ source: "/proc", target: join(buildDir, "mnt", "proc"), bind: true, readOnly: true });
+await ledger.mount({
+  source: "/proc",
+  target: join(buildDir, "mnt", "proc"),
+  bind: true,
+  readOnly: true,
+});
 process.stdout.write("ready\n");
 setInterval(() => {}, 1000);

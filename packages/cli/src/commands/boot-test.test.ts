@@ -1,0 +1,97 @@
+import type { BootTestResult } from "@dib/boot-test";
+import { isDibError } from "@dib/host";
+import { Command } from "commander";
+import { describe, expect, it } from "vitest";
+import {
+  formatBootResult,
+  parseLogin,
+  parsePositive,
+  registerBootTestCommand,
+} from "./boot-test.js";
+
+const passed: BootTestResult = {
+  ok: true,
+  accel: "tcg",
+  firmware: "bios",
+  secondsToPrompt: 41.2,
+  commandResults: [{ command: "uname -r", output: "6.1.0-28-amd64", exitCode: 0 }],
+  consoleTail: ["debian login: "],
+};
+
+describe("dib-cli boot-test", () => {
+  it("splits --login at the first colon, so a password may contain colons", () => {
+    expect(parseLogin("devuser:se:cret")).toEqual({ user: "devuser", password: "se:cret" });
+    expect(parseLogin("root:")).toEqual({ user: "root", password: "" });
+  });
+
+  it("refuses a --login without a user or a colon", () => {
+    for (const bad of ["devuser", ":secret"]) {
+      expect(() => parseLogin(bad)).toThrow(expect.objectContaining({ code: "DIB_BAD_ARGUMENT" }));
+    }
+  });
+
+  it("refuses a timeout that is not a positive number", () => {
+    expect(parsePositive("--timeout", "90")).toBe(90);
+    try {
+      parsePositive("--timeout", "soon");
+      expect.unreachable();
+    } catch (error) {
+      expect(isDibError(error, "DIB_BAD_ARGUMENT")).toBe(true);
+    }
+  });
+
+  it("prints the time to the prompt, each command with its output and status, and the verdict", () => {
+    expect(formatBootResult(passed, "debian.qcow2")).toEqual([
+      "debian.qcow2 reached the prompt after 41.2 s (BIOS, tcg)",
+      "$ uname -r",
+      "6.1.0-28-amd64",
+      "[exit 0]",
+      "boot-test passed: debian.qcow2",
+    ]);
+  });
+
+  it("prints the error and the console tail when the guest did not get there", () => {
+    const failed: BootTestResult = {
+      ...passed,
+      ok: false,
+      firmware: "uefi",
+      secondsToPrompt: null,
+      commandResults: [],
+      consoleTail: ["BdsDxe: failed to load Boot0001", "No bootable option or device was found."],
+      failure: {
+        code: "DIB_BOOT_TIMEOUT",
+        message: "timed out waiting for the prompt /login:\\s*$/",
+      },
+    };
+    expect(formatBootResult(failed, "debian.qcow2")).toEqual([
+      "boot-test FAILED: debian.qcow2 (UEFI, tcg)",
+      "error DIB_BOOT_TIMEOUT: timed out waiting for the prompt /login:\\s*$/",
+      "last 2 console lines:",
+      "  | BdsDxe: failed to load Boot0001",
+      "  | No bootable option or device was found.",
+    ]);
+  });
+
+  it("registers the command with repeatable --run and the accel choices", () => {
+    const program = new Command("dib-cli");
+    registerBootTestCommand(program);
+    const command = program.commands.find((c) => c.name() === "boot-test");
+    expect(command).toBeDefined();
+    const flags = command?.options.map((o) => o.long) ?? [];
+    for (const f of [
+      "--uefi",
+      "--expect",
+      "--login",
+      "--run",
+      "--timeout",
+      "--memory",
+      "--resize",
+      "--accel",
+      "--json",
+    ]) {
+      expect(flags).toContain(f);
+    }
+    const accel = command?.options.find((o) => o.long === "--accel");
+    expect(accel?.argChoices).toEqual(["kvm", "tcg", "auto"]);
+  });
+});

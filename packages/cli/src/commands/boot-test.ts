@@ -1,0 +1,142 @@
+import {
+  type AccelRequest,
+  type BootTestResult,
+  bootTest,
+  checkResize,
+  type LoginCredentials,
+} from "@dib/boot-test";
+import { DibError, Host, installInterruptHandler } from "@dib/host";
+import { type Command, Option } from "commander";
+
+/** `user:password`, split at the first colon (a password may contain colons). */
+export function parseLogin(value: string): LoginCredentials {
+  const colon = value.indexOf(":");
+  if (colon <= 0) {
+    throw new DibError("DIB_BAD_ARGUMENT", `--login ${value} is not user:password`, {
+      hint: "for example --login devuser:secret",
+    });
+  }
+  return { user: value.slice(0, colon), password: value.slice(colon + 1) };
+}
+
+export function parsePositive(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new DibError("DIB_BAD_ARGUMENT", `${flag} ${value} is not a positive number`);
+  }
+  return n;
+}
+
+/** What a person reads after a boot test: the time to the prompt, each command, the verdict. */
+export function formatBootResult(result: BootTestResult, what: string): string[] {
+  const lines: string[] = [];
+  const mode = `${result.firmware === "uefi" ? "UEFI" : "BIOS"}, ${result.accel}`;
+  if (result.secondsToPrompt !== null) {
+    lines.push(`${what} reached the prompt after ${result.secondsToPrompt} s (${mode})`);
+  }
+  for (const r of result.commandResults) {
+    lines.push(`$ ${r.command}`);
+    if (r.output !== "") lines.push(...r.output.split("\n"));
+    lines.push(`[exit ${r.exitCode}]`);
+  }
+  if (result.ok) {
+    lines.push(`boot-test passed: ${what}`);
+    return lines;
+  }
+  lines.push(`boot-test FAILED: ${what} (${mode})`);
+  if (result.failure) {
+    lines.push(`error ${result.failure.code}: ${result.failure.message}`);
+    if (result.failure.hint) lines.push(`hint: ${result.failure.hint}`);
+  }
+  if (result.consoleTail.length === 0) {
+    lines.push("the guest printed nothing on its serial console");
+  } else {
+    lines.push(`last ${result.consoleTail.length} console lines:`);
+    lines.push(...result.consoleTail.map((l) => `  | ${l}`));
+  }
+  return lines;
+}
+
+interface BootTestFlags {
+  uefi?: boolean;
+  expect?: string;
+  login?: string;
+  run: string[];
+  timeout: string;
+  memory: string;
+  cpus: string;
+  resize?: string;
+  accel: AccelRequest;
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  console?: boolean;
+  json?: boolean;
+  trace?: boolean;
+}
+
+export function registerBootTestCommand(program: Command): void {
+  program
+    .command("boot-test")
+    .description(
+      "boot an image in QEMU (the image is never modified), wait for the login prompt, optionally log in on the serial console and run commands",
+    )
+    .argument("[image]", "the disk image (qcow2, raw, vmdk …); may be left out with --kernel")
+    .option("--uefi", "boot through OVMF (UEFI) instead of SeaBIOS")
+    .option("--expect <regex>", "what counts as booted (default: a `login:` prompt)")
+    .option("--login <user:password>", "log in on the serial console once the prompt is there")
+    .option(
+      "--run <command>",
+      "run a shell command after logging in (repeatable); the test fails if one exits non-zero",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option("--timeout <seconds>", "for the whole test: boot, login and commands", "300")
+    .option("--memory <MiB>", "guest memory", "1024")
+    .option("--cpus <n>", "guest CPUs", "1")
+    .option("--resize <size>", "boot a temporary overlay grown to SIZE (20G, +5G): tests growroot")
+    .addOption(
+      new Option("--accel <mode>", "kvm, tcg, or auto: KVM when a probe guest really runs")
+        .choices(["kvm", "tcg", "auto"])
+        .default("auto"),
+    )
+    .option("--kernel <file>", "boot this kernel directly (a ramdisk image's .kernel)")
+    .option("--initrd <file>", "the initrd for --kernel")
+    .option("--append <cmdline>", "the kernel command line for --kernel", "console=ttyS0,115200")
+    .option("--console", "show the guest's serial console on stderr while it runs")
+    .option("--json", "print the result as JSON")
+    .option("-x, --trace", "show the QEMU command line and the KVM probe")
+    .action(async (image: string | undefined, flags: BootTestFlags) => {
+      const trace = flags.trace === true || program.opts().trace === true;
+      const host = new Host({ trace });
+      installInterruptHandler(host);
+      if (flags.resize !== undefined) checkResize(flags.resize);
+      if (flags.initrd && !flags.kernel) {
+        throw new DibError("DIB_BAD_ARGUMENT", "--initrd needs --kernel");
+      }
+      const result = await bootTest({
+        host,
+        image,
+        kernel: flags.kernel
+          ? { kernel: flags.kernel, initrd: flags.initrd, append: flags.append }
+          : undefined,
+        uefi: flags.uefi === true,
+        expect: flags.expect,
+        login: flags.login === undefined ? undefined : parseLogin(flags.login),
+        commands: flags.run,
+        timeoutMs: parsePositive("--timeout", flags.timeout) * 1000,
+        memoryMiB: parsePositive("--memory", flags.memory),
+        cpus: parsePositive("--cpus", flags.cpus),
+        resize: flags.resize,
+        accel: flags.accel,
+        onConsoleLine: flags.console ? (line) => process.stderr.write(`${line}\n`) : undefined,
+      });
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      } else {
+        const what = image ?? flags.kernel ?? "the guest";
+        process.stdout.write(`${formatBootResult(result, what).join("\n")}\n`);
+      }
+      process.exitCode = result.ok ? 0 : 1;
+    });
+}
