@@ -1,6 +1,11 @@
 import { Command } from "commander";
 import { registerCleanupCommand } from "./commands/cleanup.js";
 import { registerDoctorCommand } from "./commands/doctor.js";
+import {
+  registerElementInfoCommand,
+  registerElementsCommand,
+  registerInternalPackageInstallsCommand,
+} from "./commands/elements.js";
 import { version } from "./version.js";
 
 /** The dib-cli command tree. `build` is the default command (see bin.ts). */
@@ -15,5 +20,8 @@ export function createProgram(): Command {
     .exitOverride();
   registerDoctorCommand(program);
   registerCleanupCommand(program);
+  registerElementsCommand(program);
+  registerElementInfoCommand(program);
+  registerInternalPackageInstallsCommand(program);
   return program;
 }
