@@ -4,5 +4,9 @@ export default defineProject({
   resolve: { conditions: ["@dib/source"] },
   // vitest resolves packages for Node through the SSR settings: the source condition goes there too.
   ssr: { resolve: { conditions: ["@dib/source"] } },
-  test: { name: "block-device-mount", include: ["src/**/*.test.ts"], exclude: ["src/**/*.integration.test.ts"] },
+  test: {
+    name: "block-device-mount",
+    include: ["src/**/*.test.ts"],
+    exclude: ["src/**/*.integration.test.ts"],
+  },
 });

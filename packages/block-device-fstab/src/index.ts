@@ -1,1 +1,3 @@
-export {};
+export { fstabEntry } from "./fstab-entry.js";
+export { fstabPlugin } from "./fstab-plugin.js";
+export { type FstabConfig, fstabSchema } from "./schema.js";

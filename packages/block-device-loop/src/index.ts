@@ -1,1 +1,2 @@
-export {};
+export { blockSizeOf, imageFileOf, imageSizeOf, localLoopPlugin } from "./local-loop-plugin.js";
+export { type LocalLoopConfig, localLoopSchema } from "./schema.js";

@@ -1,1 +1,9 @@
-export {};
+export {
+  checkMountPointUnique,
+  hostPathOf,
+  previousMount,
+  sortedMountPoints,
+} from "./mount-order.js";
+export { mountPlugin } from "./mount-plugin.js";
+export { type MountConfig, mountSchema } from "./schema.js";
+export { mcopyCommand, writeStagingInto } from "./vfat-staging.js";

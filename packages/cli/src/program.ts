@@ -1,4 +1,7 @@
+import { probeCapabilities } from "@dib/block-device";
+import type { Host } from "@dib/host";
 import { Command } from "commander";
+import { registerBlockDeviceCommand } from "./commands/block-device.js";
 import { registerCleanupCommand } from "./commands/cleanup.js";
 import { registerDoctorCommand } from "./commands/doctor.js";
 import {
@@ -18,10 +21,13 @@ export function createProgram(): Command {
     .version(version, "--version")
     .showHelpAfterError()
     .exitOverride();
-  registerDoctorCommand(program);
+  registerDoctorCommand(program, {
+    capabilities: async (host: Host) => ({ ...(await probeCapabilities(host)) }),
+  });
   registerCleanupCommand(program);
   registerElementsCommand(program);
   registerElementInfoCommand(program);
   registerInternalPackageInstallsCommand(program);
+  registerBlockDeviceCommand(program);
   return program;
 }

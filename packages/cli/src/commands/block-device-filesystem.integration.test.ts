@@ -1,5 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -15,17 +22,25 @@ import { localLoopPlugin } from "@dib/block-device-loop";
 import { mkfsPlugin } from "@dib/block-device-mkfs";
 import { mountPlugin } from "@dib/block-device-mount";
 import { Host, Ledger, loopDevicesOf, mountsBelow } from "@dib/host";
-import {
-  expectHostClean,
-  type HostSnapshot,
-  hostSnapshot,
-  isRoot,
-  rootOnlyReason,
-} from "@dib/test";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type HostSnapshot, hostSnapshot, isRoot, rootOnlyReason } from "@dib/test";
+import { Command } from "commander";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { registerBlockDeviceCommand } from "./block-device.js";
 
 const MiB = 1024 * 1024;
 const plugins = [localLoopPlugin, mkfsPlugin, mountPlugin, fstabPlugin];
+
+/**
+ * expectHostClean, limited to what lives below `dir`: other builds may attach and mount
+ * things on this shared machine while the test runs.
+ */
+function expectCleanBelow(before: HostSnapshot, dir: string): void {
+  const now = hostSnapshot();
+  const mine = (line: string) => line.includes(dir);
+  const loops = now.loops.filter((l) => !before.loops.includes(l) && mine(l));
+  const mounts = now.mounts.filter((m) => !before.mounts.includes(m) && mine(m));
+  expect({ loops, mounts }).toEqual({ loops: [], mounts: [] });
+}
 
 function blkid(device: string): Record<string, string> {
   const out = execFileSync("blkid", ["-o", "export", device], { encoding: "utf8" });
@@ -38,7 +53,12 @@ function blkid(device: string): Record<string, string> {
 }
 
 describe.runIf(isRoot)(`block-device lifecycle on real loop devices${rootOnlyReason}`, () => {
-  const host = new Host({ log: () => {} });
+  // DIB_TEST_TRACE=<file> writes every command line there.
+  const trace = process.env.DIB_TEST_TRACE;
+  const host = new Host({
+    trace: trace !== undefined,
+    log: (l) => trace && appendFileSync(trace, `${l}\n`),
+  });
   let capabilities: HostCapabilities;
   let before: HostSnapshot;
   let buildDir: string;
@@ -46,7 +66,7 @@ describe.runIf(isRoot)(`block-device lifecycle on real loop devices${rootOnlyRea
   beforeAll(async () => {
     const snapshot = hostSnapshot();
     capabilities = await probeCapabilities(host);
-    expectHostClean(snapshot);
+    expectCleanBelow(snapshot, "/dib-probe-");
   });
 
   beforeEach(() => {
@@ -57,12 +77,8 @@ describe.runIf(isRoot)(`block-device lifecycle on real loop devices${rootOnlyRea
   afterEach(async () => {
     // Whatever a failed assertion left behind, the ledger knows it.
     await Ledger.open(buildDir, host).undo();
-    expectHostClean(before);
+    expectCleanBelow(before, buildDir);
     rmSync(buildDir, { recursive: true, force: true });
-  });
-
-  afterAll(() => {
-    expect(readdirSync(tmpdir()).filter((n) => n.startsWith("dib-probe-"))).toEqual([]);
   });
 
   const lifecycle = (overrides: Partial<BlockDeviceParams> = {}) => {
@@ -178,9 +194,11 @@ describe.runIf(isRoot)(`block-device lifecycle on real loop devices${rootOnlyRea
   });
 
   it("rolls everything back when a mount point cannot be made", async () => {
-    const { params, bd } = lifecycle({ mountBase: "/proc/1/no-such-dir/mnt" });
+    // Below a regular file no directory can be made.
+    writeFileSync(join(buildDir, "a-file"), "");
+    const { params, bd } = lifecycle({ mountBase: join(buildDir, "a-file", "mnt") });
     await bd.init(params, DEFAULT_BLOCK_DEVICE_CONFIG);
-    await expect(bd.create(params)).rejects.toThrow();
+    await expect(bd.create(params)).rejects.toThrow(/ENOTDIR/);
     expect(existsSync(join(buildDir, "image0.raw"))).toBe(false);
     expect(Ledger.open(buildDir, host).held()).toEqual([]);
   });
@@ -211,6 +229,41 @@ describe.runIf(isRoot)(`block-device lifecycle on real loop devices${rootOnlyRea
     expect(existsSync(join(buildDir, "image0.raw"))).toBe(false);
     expect(existsSync(join(buildDir, "image1.raw"))).toBe(false);
     expect(Ledger.open(buildDir, host).held()).toEqual([]);
+  });
+
+  it("runs through `dib-cli block-device` on a build directory", async () => {
+    const out: string[] = [];
+    const spy = vi
+      .spyOn(process.stdout, "write")
+      .mockImplementation((chunk: string | Uint8Array) => {
+        out.push(String(chunk));
+        return true;
+      });
+    const cli = async (...args: string[]) => {
+      const program = new Command("dib-cli").exitOverride();
+      registerBlockDeviceCommand(program, plugins);
+      out.length = 0;
+      await program.parseAsync(["block-device", ...args, "--build-dir", buildDir], {
+        from: "user",
+      });
+      return out.join("");
+    };
+    try {
+      await cli("init", "--image-size", "320MiB", "--root-fs-type", "xfs");
+      expect(await cli("getval", "root-label")).toBe("img-rootfs\n");
+      const created = JSON.parse(await cli("create", "--json"));
+      expect(created.imagePath).toBe(join(buildDir, "image0.raw"));
+      expect(await cli("getval", "image-block-device")).toBe(`${created.imageDevice}\n`);
+      await cli("writefstab");
+      expect(readFileSync(join(buildDir, "built", "etc", "fstab"), "utf8")).toBe(
+        "LABEL=img-rootfs / xfs defaults 0 1\n",
+      );
+      await cli("umount");
+      await cli("cleanup");
+    } finally {
+      spy.mockRestore();
+    }
+    expect(existsSync(join(buildDir, "states", "block-device"))).toBe(false);
   });
 
   it("rejects bad input before the host is touched", async () => {
