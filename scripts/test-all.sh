@@ -2,6 +2,7 @@
 # Sets up this Debian machine and runs every check and test: build, typecheck, lint,
 # package check, then the unit, root integration and end-to-end tests (`pnpm test`).
 set -euo pipefail
+export TURBO_TELEMETRY_DISABLED=1
 cd "$(dirname "$0")/.."
 scripts/setup-host.sh
 pnpm turbo run build typecheck --output-logs=errors-only

@@ -1,16 +1,27 @@
 import { fileURLToPath } from "node:url";
-import { execa, type Options } from "execa";
+import { type Options, execa } from "execa";
 
 /** The CLI's source entry point; tests run it through tsx so no build is needed. */
 export const cliEntry = fileURLToPath(new URL("../../packages/cli/src/bin.ts", import.meta.url));
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
 /** Runs `dib-cli ARGS` from source, never throwing on a non-zero exit. */
-export function runCli(args: string[], options: Options = {}) {
-  return execa(
+export async function runCli(args: string[], options: Options = {}): Promise<CliResult> {
+  const result = await execa(
     process.execPath,
     ["--conditions=@dib/source", "--import", "tsx", cliEntry, ...args],
     { reject: false, cwd: repoRoot, ...options },
   );
+  return {
+    exitCode: result.exitCode ?? 1,
+    stdout: String(result.stdout ?? ""),
+    stderr: String(result.stderr ?? ""),
+  };
 }
