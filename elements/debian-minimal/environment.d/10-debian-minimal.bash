@@ -1,0 +1,58 @@
+# Debian defaults: release, init system, EFI directory, components, and the mirrors (the build
+# host's own Debian mirror when it has one, deb.debian.org otherwise).
+export DISTRO_NAME=debian
+export DIB_RELEASE=${DIB_RELEASE:-bookworm}
+export DIB_INIT_SYSTEM=systemd
+export EFI_BOOT_DIR=EFI/debian
+export DIB_DEBIAN_COMPONENTS=${DIB_DEBIAN_COMPONENTS:-main}
+
+# First http(s) URI in the host's apt sources whose path ends in /$1 (one-line and deb822 files).
+_dib_debian_host_uri() {
+    local suffix=$1
+    local files=()
+    local f
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+        if [ -r "$f" ]; then files+=("$f"); fi
+    done
+    if [ "${#files[@]}" -eq 0 ]; then
+        return 0
+    fi
+    sed -nE 's/^[[:space:]]*(deb|URIs:)[[:space:]]//p' "${files[@]}" 2>/dev/null |
+        grep -oE 'https?://[^][:space:]]+' | sed -E 's|/+$||' | grep -E "/$suffix\$" | head -n 1 || true
+}
+
+if [ -z "${DIB_DISTRIBUTION_MIRROR:-}" ]; then
+    if [ -n "${DIB_DEBIAN_DISTRIBUTION_MIRROR:-}" ]; then
+        DIB_DISTRIBUTION_MIRROR=$DIB_DEBIAN_DISTRIBUTION_MIRROR
+    else
+        DIB_DISTRIBUTION_MIRROR=$(_dib_debian_host_uri debian)
+        DIB_DISTRIBUTION_MIRROR=${DIB_DISTRIBUTION_MIRROR:-http://deb.debian.org/debian}
+    fi
+fi
+export DIB_DISTRIBUTION_MIRROR
+
+if [ -z "${DIB_DEBIAN_SECURITY_MIRROR:-}" ]; then
+    DIB_DEBIAN_SECURITY_MIRROR=$(_dib_debian_host_uri debian-security)
+    DIB_DEBIAN_SECURITY_MIRROR=${DIB_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+fi
+export DIB_DEBIAN_SECURITY_MIRROR
+# Appended to the release to name the security suite (bullseye and later: <release>-security).
+export DIB_DEBIAN_SECURITY_SUBPATH=${DIB_DEBIAN_SECURITY_SUBPATH:--security}
+unset -f _dib_debian_host_uri
+
+# One "name:deb ..." line per sources.list.d/<name>.list file. Rolling suites have no
+# -updates or -security suites.
+if [ -z "${DIB_APT_SOURCES_CONF:-}" ]; then
+    _dib_components=${DIB_DEBIAN_COMPONENTS//,/ }
+    DIB_APT_SOURCES_CONF="default:deb $DIB_DISTRIBUTION_MIRROR $DIB_RELEASE $_dib_components"
+    case "$DIB_RELEASE" in
+        testing | unstable | sid | experimental | forky | duke) ;;
+        *)
+            DIB_APT_SOURCES_CONF="$DIB_APT_SOURCES_CONF
+updates:deb $DIB_DISTRIBUTION_MIRROR $DIB_RELEASE-updates $_dib_components
+security:deb $DIB_DEBIAN_SECURITY_MIRROR $DIB_RELEASE$DIB_DEBIAN_SECURITY_SUBPATH $_dib_components"
+            ;;
+    esac
+    unset _dib_components
+fi
+export DIB_APT_SOURCES_CONF
