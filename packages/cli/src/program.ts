@@ -1,7 +1,10 @@
 import { probeCapabilities } from "@dib/block-device";
+import { kvmStatus } from "@dib/boot-test";
 import type { Host } from "@dib/host";
 import { Command } from "commander";
 import { registerBlockDeviceCommand } from "./commands/block-device.js";
+import { registerBootTestCommand } from "./commands/boot-test.js";
+import { registerBuildCommand } from "./commands/build.js";
 import { registerCleanupCommand } from "./commands/cleanup.js";
 import { registerDoctorCommand } from "./commands/doctor.js";
 import {
@@ -21,8 +24,11 @@ export function createProgram(): Command {
     .version(version, "--version")
     .showHelpAfterError()
     .exitOverride();
+  registerBuildCommand(program);
+  registerBootTestCommand(program);
   registerDoctorCommand(program, {
     capabilities: async (host: Host) => ({ ...(await probeCapabilities(host)) }),
+    kvm: (host: Host) => kvmStatus(host),
   });
   registerCleanupCommand(program);
   registerElementsCommand(program);

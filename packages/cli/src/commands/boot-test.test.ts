@@ -3,6 +3,7 @@ import { isDibError } from "@dib/host";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import {
+  describeProgress,
   formatBootResult,
   parseLogin,
   parsePositive,
@@ -70,6 +71,15 @@ describe("dib-cli boot-test", () => {
       "  | BdsDxe: failed to load Boot0001",
       "  | No bootable option or device was found.",
     ]);
+  });
+
+  it("says on stderr when QEMU started, and that TCG is slow", () => {
+    expect(describeProgress({ kind: "started", accel: "tcg", firmware: "uefi", qemu: [] })).toBe(
+      "boot-test: QEMU started (UEFI, tcg: no usable KVM, this is slow)",
+    );
+    expect(describeProgress({ kind: "prompt", secondsToPrompt: 12.5 })).toBe(
+      "boot-test: prompt after 12.5 s",
+    );
   });
 
   it("registers the command with repeatable --run and the accel choices", () => {

@@ -1,5 +1,6 @@
 import {
   type AccelRequest,
+  type BootProgress,
   type BootTestResult,
   bootTest,
   checkResize,
@@ -55,6 +56,20 @@ export function formatBootResult(result: BootTestResult, what: string): string[]
     lines.push(...result.consoleTail.map((l) => `  | ${l}`));
   }
   return lines;
+}
+
+/** One progress line on stderr, so a minute-long TCG boot is not silence. */
+export function describeProgress(event: BootProgress): string {
+  switch (event.kind) {
+    case "started":
+      return `boot-test: QEMU started (${event.firmware === "uefi" ? "UEFI" : "BIOS"}, ${event.accel}${event.accel === "tcg" ? ": no usable KVM, this is slow" : ""})`;
+    case "prompt":
+      return `boot-test: prompt after ${event.secondsToPrompt} s`;
+    case "logged-in":
+      return `boot-test: logged in as ${event.user}`;
+    case "command":
+      return `boot-test: running command ${event.index}: ${event.command}`;
+  }
 }
 
 interface BootTestFlags {
@@ -130,6 +145,9 @@ export function registerBootTestCommand(program: Command): void {
         resize: flags.resize,
         accel: flags.accel,
         onConsoleLine: flags.console ? (line) => process.stderr.write(`${line}\n`) : undefined,
+        onProgress: flags.json
+          ? undefined
+          : (event) => process.stderr.write(`${describeProgress(event)}\n`),
       });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -1,0 +1,303 @@
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DibError, type Host, isDibError, requireTools } from "@dib/host";
+import { type AccelRequest, resolveAccel } from "./accel.js";
+import { type BootPlan, planBoot } from "./boot-plan.js";
+import {
+  type CommandResult,
+  DEFAULT_PROMPT,
+  type LoginCredentials,
+  logIn,
+  runCommand,
+  waitForPrompt,
+  waitForShell,
+} from "./console-protocol.js";
+import { checkResize, imageFormat } from "./disk-overlay.js";
+import { findOvmf } from "./ovmf.js";
+import type { Accel, DirectKernel } from "./qemu-argv.js";
+import { SerialConsole } from "./serial-console.js";
+
+export interface BootTestOptions {
+  host: Host;
+  /** The disk image to boot (any format qemu-img knows). It is never written to. */
+  image?: string;
+  /** Boot this kernel (and initrd) directly instead of, or as well as, a disk. */
+  kernel?: DirectKernel;
+  /** Boot through OVMF (UEFI) instead of SeaBIOS. */
+  uefi?: boolean;
+  /** What counts as booted (default: a getty `login:` prompt). */
+  expect?: RegExp | string;
+  /** Log in on the serial console after the prompt. */
+  login?: LoginCredentials;
+  /** Shell commands to run after logging in, one after the other. */
+  commands?: string[];
+  /** For the whole test: boot, login and commands (default 300 s). */
+  timeoutMs?: number;
+  accel?: AccelRequest;
+  memoryMiB?: number;
+  cpus?: number;
+  /** Boot a temporary copy-on-write overlay grown to this size (`20G`, `+5G`). */
+  resize?: string;
+  /** Where the OVMF firmware is (default /usr/share/OVMF). */
+  ovmfDir?: string;
+  qemu?: string;
+  /** Every console line as it arrives, cleaned of terminal escapes. */
+  onConsoleLine?: (line: string) => void;
+  /** Milestones, for a progress display: QEMU started, the prompt came, a command starts. */
+  onProgress?: (event: BootProgress) => void;
+}
+
+export type BootProgress =
+  | { kind: "started"; accel: Accel; firmware: "bios" | "uefi"; qemu: string[] }
+  | { kind: "prompt"; secondsToPrompt: number }
+  | { kind: "logged-in"; user: string }
+  | { kind: "command"; index: number; command: string };
+
+export interface BootTestFailure {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+export interface BootTestResult {
+  ok: boolean;
+  accel: Accel;
+  firmware: "bios" | "uefi";
+  /** From starting QEMU to the prompt; null when it never came. */
+  secondsToPrompt: number | null;
+  commandResults: CommandResult[];
+  /** The last console lines (40), the useful part when something went wrong. */
+  consoleTail: string[];
+  failure?: BootTestFailure;
+}
+
+export const CONSOLE_TAIL_LINES = 40;
+const DEFAULT_TIMEOUT_MS = 300_000;
+const CONNECT_TIMEOUT_MS = 15_000;
+const QEMU_EXIT_GRACE_MS = 5_000;
+
+function toRegExp(expect: RegExp | string | undefined): RegExp {
+  if (expect === undefined) return DEFAULT_PROMPT;
+  if (expect instanceof RegExp) return expect;
+  try {
+    return new RegExp(expect);
+  } catch (error) {
+    throw new DibError("DIB_BAD_ARGUMENT", `--expect ${expect} is not a regular expression`, {
+      hint: (error as Error).message,
+    });
+  }
+}
+
+function checkOptions(options: BootTestOptions): void {
+  if (!options.image && !options.kernel) {
+    throw new DibError("DIB_BAD_ARGUMENT", "boot-test needs an image or a kernel to boot", {
+      hint: "pass IMAGE, or --kernel FILE (with --initrd) for a ramdisk",
+    });
+  }
+  if (options.image && !existsSync(options.image)) {
+    throw new DibError("DIB_BAD_ARGUMENT", `${options.image} does not exist`, {
+      file: options.image,
+    });
+  }
+  if ((options.commands?.length ?? 0) > 0 && !options.login && options.expect === undefined) {
+    throw new DibError("DIB_BAD_ARGUMENT", "commands need a shell on the console", {
+      hint: "pass --login user:password, or --expect with a pattern matching a shell prompt (autologin)",
+    });
+  }
+  if (options.resize !== undefined) {
+    if (!options.image) throw new DibError("DIB_BAD_ARGUMENT", "--resize needs a disk image");
+    checkResize(options.resize);
+  }
+}
+
+/**
+ * Boots an image in QEMU (always `-snapshot`: the image is never modified), waits for the
+ * login prompt, optionally logs in over the serial console and runs commands. A guest that
+ * does not get there is a result with `ok: false`, not an exception; bad options, missing
+ * tools and an unusable `accel: "kvm"` throw a DibError.
+ */
+export async function bootTest(options: BootTestOptions): Promise<BootTestResult> {
+  const { host } = options;
+  checkOptions(options);
+  const prompt = toRegExp(options.expect);
+  const qemuBinary = options.qemu ?? "qemu-system-x86_64";
+  requireTools([qemuBinary, ...(options.image ? ["qemu-img"] : [])], "to boot-test an image");
+  const ovmf = options.uefi ? findOvmf(options.ovmfDir) : undefined;
+  const accel = await resolveAccel(options.accel ?? "auto", host, qemuBinary);
+  const format = options.image ? (await imageFormat(host, options.image)).format : undefined;
+
+  const workDir = mkdtempSync(join(tmpdir(), "dib-boot-"));
+  const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
+  // If dib is interrupted, the interrupt handler ends QEMU; this takes the files with it.
+  process.once("exit", removeWorkDir);
+  const plan = planBoot({
+    image: options.image,
+    imageFormat: format,
+    kernel: options.kernel,
+    accel,
+    memoryMiB: options.memoryMiB ?? 1024,
+    cpus: options.cpus ?? 1,
+    resize: options.resize,
+    ovmf,
+    workDir,
+    qemu: qemuBinary,
+  });
+  try {
+    return await runPlan(plan, options, prompt, accel);
+  } finally {
+    process.removeListener("exit", removeWorkDir);
+    removeWorkDir();
+  }
+}
+
+async function runPlan(
+  plan: BootPlan,
+  options: BootTestOptions,
+  prompt: RegExp,
+  accel: Accel,
+): Promise<BootTestResult> {
+  const { host } = options;
+  for (const argv of plan.prepare) await host.run(argv);
+  for (const copy of plan.copies) copyFileSync(copy.from, copy.to);
+
+  let socket: Socket | undefined;
+  const console = new SerialConsole((text) => socket?.write(text), options.onConsoleLine);
+  const server = await listen(plan.consoleSocket, (connection) => {
+    if (socket) {
+      connection.destroy();
+      return;
+    }
+    socket = connection;
+    connection.setEncoding("utf8");
+    connection.on("data", (chunk: string) => console.push(chunk));
+    // The socket closes when QEMU exits; give the exit (and QEMU's error) a moment to be
+    // seen, so the failure says why rather than just that the console went away.
+    connection.on("close", () => {
+      void Promise.race([child, delay(2000)]).then(() =>
+        console.close(qemuExit ?? "the serial console closed"),
+      );
+    });
+    connection.on("error", () => {});
+  });
+
+  const results: CommandResult[] = [];
+  let secondsToPrompt: number | null = null;
+  const firmware = options.uefi ? "uefi" : "bios";
+  const started = Date.now();
+  const deadline = started + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const child = host.spawn(plan.qemu);
+  options.onProgress?.({ kind: "started", accel, firmware, qemu: plan.qemu });
+  let qemuStderr = "";
+  child.stderr?.on("data", (chunk: Buffer | string) => {
+    qemuStderr += chunk.toString();
+  });
+  let qemuExit: string | undefined;
+  void child.then((r) => {
+    qemuExit = `QEMU exited (${r.signal ?? `code ${r.exitCode}`})${qemuStderr.trim() ? `: ${qemuStderr.trim()}` : ""}`;
+    console.close(qemuExit);
+  });
+
+  const finish = (failure?: BootTestFailure): BootTestResult => {
+    const failed = results.filter((r) => r.exitCode !== 0);
+    const why: BootTestFailure | undefined =
+      failure ??
+      (failed.length > 0
+        ? {
+            code: "DIB_BOOT_COMMAND_FAILED",
+            message: failed.map((r) => `\`${r.command}\` exited ${r.exitCode}`).join("; "),
+          }
+        : undefined);
+    return {
+      ok: why === undefined,
+      accel,
+      firmware,
+      secondsToPrompt,
+      commandResults: results,
+      consoleTail: console.tail(CONSOLE_TAIL_LINES),
+      ...(why ? { failure: why } : {}),
+    };
+  };
+
+  try {
+    await waitForConnection(
+      () => socket !== undefined,
+      () => qemuExit,
+      CONNECT_TIMEOUT_MS,
+    );
+    const reached = await waitForPrompt(console, prompt, deadline);
+    secondsToPrompt = Math.round((reached.at - started) / 100) / 10;
+    options.onProgress?.({ kind: "prompt", secondsToPrompt });
+    const commands = options.commands ?? [];
+    let cursor = reached.cursor;
+    if (options.login) {
+      cursor = await logIn(console, options.login, cursor, deadline);
+      options.onProgress?.({ kind: "logged-in", user: options.login.user });
+    } else if (commands.length > 0) {
+      cursor = await waitForShell(console, cursor, deadline);
+    }
+    for (const [i, command] of commands.entries()) {
+      options.onProgress?.({ kind: "command", index: i + 1, command });
+      const ran = await runCommand(console, command, i + 1, cursor, deadline);
+      results.push(ran.result);
+      cursor = ran.cursor;
+    }
+    return finish();
+  } catch (error) {
+    if (!isDibError(error)) throw error;
+    return finish({
+      code: error.code,
+      message: error.message,
+      ...(error.hint ? { hint: error.hint } : {}),
+    });
+  } finally {
+    await stopQemu(child);
+    socket?.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function listen(path: string, onConnection: (socket: Socket) => void): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(onConnection);
+    server.once("error", reject);
+    server.listen(path, () => resolve(server));
+  });
+}
+
+async function waitForConnection(
+  connected: () => boolean,
+  exited: () => string | undefined,
+  timeoutMs: number,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!connected()) {
+    const exit = exited();
+    if (exit !== undefined) throw new DibError("DIB_BOOT_QEMU_FAILED", exit);
+    if (Date.now() > until) {
+      throw new DibError(
+        "DIB_BOOT_QEMU_FAILED",
+        `QEMU did not connect its serial console within ${timeoutMs / 1000} s`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** SIGTERM, then SIGKILL if QEMU has not gone after a grace period. */
+async function stopQemu(child: ReturnType<Host["spawn"]>): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  const gone = await Promise.race([
+    child.then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), QEMU_EXIT_GRACE_MS).unref()),
+  ]);
+  if (!gone) {
+    child.kill("SIGKILL");
+    await child;
+  }
+}

@@ -1,0 +1,154 @@
+import { describe, expect, it } from "vitest";
+import { planBoot } from "./boot-plan.js";
+import { KVM_PROBE_SUCCESS, kvmProbeArgv, qemuArgv } from "./qemu-argv.js";
+
+/** The value that follows each occurrence of `flag`. */
+function values(argv: string[], flag: string): string[] {
+  return argv.flatMap((a, i) => (a === flag ? [argv[i + 1] ?? ""] : []));
+}
+
+const base = {
+  accel: "tcg" as const,
+  memoryMiB: 1024,
+  cpus: 1,
+  consoleSocket: "/tmp/w/console.sock",
+};
+
+describe("qemuArgv", () => {
+  it("boots a BIOS guest on the pc machine with a snapshot virtio disk, virtio NIC and the console on the socket", () => {
+    const argv = qemuArgv({ ...base, disk: { file: "/img/disk.qcow2", format: "qcow2" } });
+    expect(argv[0]).toBe("qemu-system-x86_64");
+    expect(values(argv, "-machine")).toEqual(["pc"]);
+    expect(argv).toContain("-snapshot");
+    expect(argv).toContain("-nodefaults");
+    expect(values(argv, "-display")).toEqual(["none"]);
+    expect(values(argv, "-drive")).toEqual([
+      "file=/img/disk.qcow2,format=qcow2,if=virtio,discard=unmap",
+    ]);
+    expect(values(argv, "-netdev")).toEqual(["user,id=net0"]);
+    expect(values(argv, "-device")).toContain("virtio-net-pci,netdev=net0");
+    expect(values(argv, "-chardev")).toEqual(["socket,id=console0,path=/tmp/w/console.sock"]);
+    expect(values(argv, "-serial")).toEqual(["chardev:console0"]);
+    expect(values(argv, "-m")).toEqual(["1024"]);
+    expect(argv.some((a) => a.includes("pflash"))).toBe(false);
+  });
+
+  it("boots a UEFI guest on q35 with read-only OVMF code and a writable copy of the variables", () => {
+    const argv = qemuArgv({
+      ...base,
+      disk: { file: "/img/disk.raw", format: "raw" },
+      uefi: { code: "/usr/share/OVMF/OVMF_CODE_4M.fd", vars: "/tmp/w/OVMF_VARS.fd" },
+    });
+    expect(values(argv, "-machine")).toEqual(["q35"]);
+    expect(values(argv, "-drive")).toEqual([
+      "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+      "if=pflash,format=raw,unit=1,file=/tmp/w/OVMF_VARS.fd",
+      "file=/img/disk.raw,format=raw,if=virtio,discard=unmap",
+    ]);
+  });
+
+  it("uses the host CPU under KVM and the emulated max CPU under TCG", () => {
+    const kvm = qemuArgv({ ...base, accel: "kvm" });
+    expect(values(kvm, "-accel")).toEqual(["kvm"]);
+    expect(values(kvm, "-cpu")).toEqual(["host"]);
+    const tcg = qemuArgv(base);
+    expect(values(tcg, "-accel")).toEqual(["tcg"]);
+    expect(values(tcg, "-cpu")).toEqual(["max"]);
+  });
+
+  it("boots a kernel and initrd directly, with no disk", () => {
+    const argv = qemuArgv({
+      ...base,
+      kernel: { kernel: "/k/vmlinuz", initrd: "/k/initrd", append: "console=ttyS0" },
+    });
+    expect(values(argv, "-kernel")).toEqual(["/k/vmlinuz"]);
+    expect(values(argv, "-initrd")).toEqual(["/k/initrd"]);
+    expect(values(argv, "-append")).toEqual(["console=ttyS0"]);
+    expect(values(argv, "-drive")).toEqual([]);
+  });
+
+  it("doubles commas in paths, as QEMU option values need", () => {
+    const argv = qemuArgv({ ...base, disk: { file: "/img/a,b.raw", format: "raw" } });
+    expect(values(argv, "-drive")).toEqual([
+      "file=/img/a,,b.raw,format=raw,if=virtio,discard=unmap",
+    ]);
+  });
+});
+
+describe("planBoot", () => {
+  it("boots the image itself when there is nothing to resize", () => {
+    const plan = planBoot({
+      ...base,
+      image: "/img/disk.qcow2",
+      imageFormat: "qcow2",
+      workDir: "/tmp/w",
+    });
+    expect(plan.prepare).toEqual([]);
+    expect(plan.copies).toEqual([]);
+    expect(plan.consoleSocket).toBe("/tmp/w/console.sock");
+    expect(values(plan.qemu, "-drive")).toEqual([
+      "file=/img/disk.qcow2,format=qcow2,if=virtio,discard=unmap",
+    ]);
+  });
+
+  it("boots a grown qcow2 overlay backed by the image when asked to resize", () => {
+    const plan = planBoot({
+      ...base,
+      image: "/img/disk.raw",
+      imageFormat: "raw",
+      resize: "+10G",
+      workDir: "/tmp/w",
+    });
+    expect(plan.prepare).toEqual([
+      [
+        "qemu-img",
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        "-b",
+        "/img/disk.raw",
+        "-F",
+        "raw",
+        "/tmp/w/overlay.qcow2",
+      ],
+      ["qemu-img", "resize", "-q", "/tmp/w/overlay.qcow2", "+10G"],
+    ]);
+    expect(values(plan.qemu, "-drive")).toEqual([
+      "file=/tmp/w/overlay.qcow2,format=qcow2,if=virtio,discard=unmap",
+    ]);
+    expect(plan.qemu).toContain("-snapshot");
+  });
+
+  it("copies the OVMF variable store into the work directory for a UEFI boot", () => {
+    const plan = planBoot({
+      ...base,
+      image: "/img/disk.raw",
+      imageFormat: "raw",
+      ovmf: { code: "/fw/CODE.fd", varsTemplate: "/fw/VARS.fd" },
+      workDir: "/tmp/w",
+    });
+    expect(plan.copies).toEqual([{ from: "/fw/VARS.fd", to: "/tmp/w/OVMF_VARS.fd" }]);
+    expect(values(plan.qemu, "-drive")[1]).toBe(
+      "if=pflash,format=raw,unit=1,file=/tmp/w/OVMF_VARS.fd",
+    );
+  });
+});
+
+describe("the KVM probe", () => {
+  it("starts SeaBIOS under KVM with its debug port on stdout", () => {
+    const argv = kvmProbeArgv();
+    expect(values(argv, "-accel")).toEqual(["kvm"]);
+    expect(values(argv, "-device")).toEqual(["isa-debugcon,iobase=0x402,chardev=firmware-log"]);
+    expect(values(argv, "-chardev")).toEqual(["stdio,id=firmware-log"]);
+  });
+
+  it("counts SeaBIOS finding fw_cfg as the guest running, and not a bare error", () => {
+    expect(KVM_PROBE_SUCCESS.test("SeaBIOS (version 1.16.2)\nRunning on QEMU (i440fx)\n")).toBe(
+      true,
+    );
+    expect(
+      KVM_PROBE_SUCCESS.test("Could not access KVM kernel module: No such file or directory"),
+    ).toBe(false);
+  });
+});
