@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { type Options, execa } from "execa";
+import { execa, type Options } from "execa";
 
 /** The CLI's source entry point; tests run it through tsx so no build is needed. */
 export const cliEntry = fileURLToPath(new URL("../../packages/cli/src/bin.ts", import.meta.url));

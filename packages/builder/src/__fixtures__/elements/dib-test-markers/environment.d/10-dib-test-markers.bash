@@ -1,0 +1,1 @@
+export DIB_TEST_MARKER_ENV=sourced
