@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bootTest } from "@dib/boot-test";
-import { Host } from "@dib/host";
 import { afterAll, describe, expect, it } from "vitest";
+import { bootTest } from "../../packages/boot-test/src/index.js";
+import { Host } from "../../packages/host/src/index.js";
 import { expectHostClean, hostSnapshot, isRoot, rootOnlyReason, runCli } from "../src/index.js";
 
 /**

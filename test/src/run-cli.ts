@@ -5,6 +5,8 @@ import { execa, type Options } from "execa";
 export const cliEntry = fileURLToPath(new URL("../../packages/cli/src/bin.ts", import.meta.url));
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+/** Absolute, so the CLI starts from any working directory (`--import tsx` resolves from the cwd). */
+const tsxLoader = import.meta.resolve("tsx");
 
 export interface CliResult {
   exitCode: number;
@@ -16,7 +18,7 @@ export interface CliResult {
 export async function runCli(args: string[], options: Options = {}): Promise<CliResult> {
   const result = await execa(
     process.execPath,
-    ["--conditions=@dib/source", "--import", "tsx", cliEntry, ...args],
+    ["--conditions=@dib/source", "--import", tsxLoader, cliEntry, ...args],
     { reject: false, cwd: repoRoot, ...options },
   );
   return {

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import { execa, type ResultPromise, type Subprocess } from "execa";
 import { DibError } from "./dib-error.js";
@@ -45,6 +46,44 @@ export interface HostOptions {
 }
 
 const STDERR_TAIL_LINES = 20;
+
+/** Every process below `pid`, from the parent links in /proc (taken before any is signalled). */
+export function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      // the command name may contain spaces and parentheses: fields start after the last ')'
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(name));
+      children.set(ppid, list);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const next = queue.shift() as number;
+    for (const child of children.get(next) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+function signalAll(pids: Iterable<number>, signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
 
 function quoteArg(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -174,15 +213,25 @@ export class Host {
     return child;
   }
 
-  /** Ends every command still running: SIGTERM, then SIGKILL after `graceMs`. */
+  /**
+   * Ends every command still running and everything they started (a hook script and its
+   * own children would otherwise be reparented to init and live on): SIGTERM, then
+   * SIGKILL after `graceMs`.
+   */
   async killChildren(graceMs = 2000): Promise<void> {
     const live = [...this.children];
-    for (const c of live) c.kill("SIGTERM");
+    const pids = new Set<number>();
+    for (const c of live) {
+      if (c.pid === undefined) continue;
+      pids.add(c.pid);
+      for (const d of descendantsOf(c.pid)) pids.add(d);
+    }
+    signalAll(pids, "SIGTERM");
     await Promise.race([
       Promise.allSettled(live),
       new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
     ]);
-    for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    signalAll(pids, "SIGKILL");
   }
 
   private start(
