@@ -17,6 +17,8 @@ export default defineConfig({
         ssr,
         test: {
           name: "integration",
+          // after the unit tests, alone: these attach loop devices and mount
+          sequence: { groupOrder: 1 },
           root: here("."),
           include: ["packages/*/src/**/*.integration.test.ts", "test/elements/**/*.test.ts"],
           testTimeout: 120_000,
@@ -29,6 +31,8 @@ export default defineConfig({
         ssr,
         test: {
           name: "e2e",
+          // last and alone: real builds and boots need the whole machine
+          sequence: { groupOrder: 2 },
           root: here("."),
           include: ["test/e2e/**/*.test.ts"],
           testTimeout: 1_800_000,
