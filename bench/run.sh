@@ -235,7 +235,8 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'say "interrupted (SIGINT)"; exit 130' INT
+trap 'say "terminated (SIGTERM)"; exit 143' TERM
 
 # --- the two tools ------------------------------------------------------------------------
 
