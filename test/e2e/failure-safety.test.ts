@@ -417,9 +417,13 @@ describe.runIf(isRoot)(
             `error DIB_PHASE_SCRIPT_FAILED: ${dir}/50-fail (element fail-in) failed with exit code 3\n`,
           );
           expect(result.stderr).toMatch(/^hint: .*break=after-error/m);
+          expect(result.stderr).toContain(`\nstep: ${dir}\nelement: fail-in\nscript: 50-fail\n`);
           // The script's own words are shown without -x, and the failed step is marked.
           expect(result.stdout).toContain(`fail-in: failing on purpose in ${dir}`);
           expect(result.stdout).toMatch(new RegExp(`^FAILED ${dir.replace(".", "\\.")}\\s`, "m"));
+          expect(result.stdout.split("\n")).toContain(
+            `Build failed in ${dir}/50-fail (element fail-in)`,
+          );
           expect(result.stdout).toMatch(/^Build directory: .*\/dib_build\.\w+$/m);
           expect(buildDirsOf(c)).toEqual([]);
           expect(existsSync(`${c.out}.raw`)).toBe(false);
@@ -445,9 +449,11 @@ describe.runIf(isRoot)(
           build.child.kill(signal);
           const exit = await build.exited;
           expect(exit, build.output().stderr).toEqual({ code, signal: null });
-          expect(build.output().stdout).toContain(
-            `${signal}: releasing everything this build holds`,
+          // Said on stderr: stdout is kept for results (and --json events).
+          expect(build.output().stderr).toContain(
+            `${signal}: releasing everything this build holds\n`,
           );
+          expect(build.output().stdout).not.toContain("releasing everything");
           expect(existsSync(buildDir)).toBe(false);
           expectNothingLeft(c);
         },

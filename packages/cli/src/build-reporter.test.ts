@@ -5,12 +5,48 @@ import type { BuildDisplay } from "./commands/build-args.js";
 
 function reporter(display: Partial<BuildDisplay> = {}) {
   let text = "";
+  let errText = "";
   const r = new BuildReporter(
     { json: false, console: "phases", timestamps: false, trace: false, ...display },
-    { out: { write: (t: string) => (text += t) }, isTTY: false },
+    {
+      out: { write: (t: string) => (text += t) },
+      err: { write: (t: string) => (errText += t) },
+      isTTY: false,
+    },
   );
-  return { r, text: () => text };
+  return { r, text: () => text, errText: () => errText };
 }
+
+/** A hook phase whose second script fails, as the builder reports it. */
+function failInInstall(r: BuildReporter): void {
+  r.event({ type: "phase-start", phase: "install.d", where: "chroot" });
+  r.event({ type: "script-start", phase: "install.d", script: "10-ok", element: "base" });
+  r.event({
+    type: "script-end",
+    phase: "install.d",
+    script: "10-ok",
+    element: "base",
+    ms: 100,
+    exitCode: 0,
+  });
+  r.event({ type: "script-start", phase: "install.d", script: "50-fail", element: "fail-in" });
+  r.event({ type: "log", line: "fail-in: no luck", stream: "stderr", phase: "install.d" });
+  r.event({
+    type: "script-end",
+    phase: "install.d",
+    script: "50-fail",
+    element: "fail-in",
+    ms: 200,
+    exitCode: 3,
+  });
+  r.event({ type: "phase-end", phase: "install.d", ms: 2500, ok: false });
+}
+
+const scriptFailure = {
+  code: "DIB_PHASE_SCRIPT_FAILED",
+  message: "install.d/50-fail (element fail-in) failed with exit code 3",
+  details: { step: "install.d", phase: "install", script: "50-fail", element: "fail-in" },
+};
 
 const result = {
   outputs: [{ type: "tar", path: "/w/out.tar", bytes: 3 * 1024 * 1024, checksums: {} }],
@@ -89,5 +125,112 @@ describe("BuildReporter", () => {
       "5.0 GiB",
     ]);
     expect([formatDuration(1234), formatDuration(125_000)]).toEqual(["1.2s", "2m05s"]);
+  });
+
+  it("rounds a duration once, so it never shows 60 seconds or 60 minutes", () => {
+    expect(
+      [59_949, 59_950, 119_960, 779_600, 3_599_400, 3_599_900, 3_725_000, 36_000_000].map(
+        formatDuration,
+      ),
+    ).toEqual(["59.9s", "1m00s", "2m00s", "13m00s", "59m59s", "1h00m00s", "1h02m05s", "10h00m00s"]);
+  });
+
+  it("marks the failed step with the script and element that failed", () => {
+    const { r, text } = reporter();
+    failInInstall(r);
+    expect(text()).toBe("FAILED install.d                  2.5s  50-fail (element fail-in)\n");
+  });
+
+  it("names the failed step, script and element over its output and in the summary", () => {
+    const { r, text } = reporter();
+    failInInstall(r);
+    r.failed(scriptFailure);
+    expect(text()).toContain(
+      "--- last output of install.d/50-fail (element fail-in) ---\nfail-in: no luck\n---\n",
+    );
+    expect(text()).toMatch(/^Build failed in install\.d\/50-fail \(element fail-in\)$/m);
+  });
+
+  it("names the failed step in the summary even when its output was streamed", () => {
+    const { r, text } = reporter({ console: "verbose" });
+    failInInstall(r);
+    r.failed(scriptFailure);
+    expect(text()).not.toContain("--- last output");
+    expect(text()).toMatch(/^Build failed in install\.d\/50-fail \(element fail-in\)$/m);
+  });
+
+  it("does not blame a script that finished well when its step fails later", () => {
+    const { r, text } = reporter();
+    r.event({ type: "phase-start", phase: "root.d", where: "outside" });
+    r.event({ type: "script-start", phase: "root.d", script: "10-ok", element: "base" });
+    r.event({ type: "log", line: "made the root", stream: "stdout", phase: "root.d" });
+    r.event({ type: "script-end", phase: "root.d", script: "10-ok", ms: 5, exitCode: 0 });
+    r.event({ type: "phase-end", phase: "root.d", ms: 3000, ok: false });
+    r.failed({ code: "DIB_PHASE_DRIVER_FAILED", message: "phase root.d could not run" });
+    expect(text()).toContain("--- last output of root.d ---\n");
+    expect(text()).toMatch(/^FAILED root\.d\s+3\.0s$/m);
+    expect(text()).toMatch(/^Build failed in root\.d$/m);
+  });
+
+  it("names a failed builder step from the error when no step event was seen", () => {
+    const { r, text } = reporter();
+    r.failed({
+      code: "DIB_COMMAND_FAILED",
+      message: "mkfs.ext4 failed",
+      details: { step: "block-device-create" },
+    });
+    expect(text()).toBe("Build failed in block-device-create\n");
+  });
+
+  it("keeps what the builder says after the failure out of the failed step's output", () => {
+    const { r, text } = reporter();
+    failInInstall(r);
+    r.event({ type: "log", line: "Build directory kept for inspection: /b", stream: "builder" });
+    r.failed(scriptFailure);
+    expect(text().match(/Build directory kept/g)).toHaveLength(1);
+    expect(text()).toContain("\nfail-in: no luck\n---\n");
+  });
+
+  it("adds the failed step, script and element to the build-failed event with --json", () => {
+    const { r, text } = reporter({ json: true });
+    failInInstall(r);
+    r.failed(scriptFailure);
+    const last = JSON.parse(text().trim().split("\n").at(-1) as string);
+    expect(last).toMatchObject({
+      type: "build-failed",
+      code: "DIB_PHASE_SCRIPT_FAILED",
+      step: "install.d",
+      script: "50-fail",
+      element: "fail-in",
+    });
+  });
+
+  it("says it is releasing everything on stderr when interrupted, keeping stdout for results", () => {
+    const { r, text, errText } = reporter();
+    r.event({ type: "phase-start", phase: "install.d", where: "chroot" });
+    r.interrupted("SIGINT");
+    expect(errText()).toBe("SIGINT: releasing everything this build holds\n");
+    expect(text()).toBe("");
+  });
+
+  it("with --json, writes nothing but one JSON object per line to stdout, interrupts included", () => {
+    const { r, text, errText } = reporter({ json: true, console: "verbose", timestamps: true });
+    r.hostLine("+ mkfs.ext4 -L 'a \"label\"' /dev/loop0");
+    r.hostLine("WARNING: tab\there, and a line\nbreak");
+    failInInstall(r);
+    r.event({ type: "warning", message: "x\u2028y" });
+    r.event({
+      type: "output",
+      output: { type: "raw", path: "/w/x.raw", bytes: 1, checksums: {} },
+    });
+    r.interrupted("SIGTERM");
+    r.failed(scriptFailure);
+    r.summary(result);
+    const lines = text().split("\n");
+    expect(lines.pop()).toBe("");
+    expect(lines).toHaveLength(14);
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(lines.map((l) => JSON.parse(l).type)).toContain("interrupted");
+    expect(errText()).toBe("SIGTERM: releasing everything this build holds\n");
   });
 });

@@ -3,10 +3,31 @@ import type { BuildDisplay } from "./commands/build-args.js";
 
 /** Where the reporter writes; a TTY gets a live progress line. */
 export interface ReporterStreams {
+  /** Results and progress (with --json, only JSON events). */
   out: { write(text: string): unknown };
+  /** What the user must see even when stdout is a pipe: the interrupt message. */
+  err: { write(text: string): unknown };
   isTTY: boolean;
   /** Terminal width for the progress line. */
   columns?: number | undefined;
+}
+
+/** Where a build failed: the step, and for hooks the script and its element when known. */
+interface FailedStep {
+  step: string;
+  script?: string | undefined;
+  element?: string | undefined;
+}
+
+/** `50-fail (element fail-in)`, as the phase runner's errors name a script. */
+function describeScript(script: string, element: string | undefined): string {
+  return `${script}${element ? ` (element ${element})` : ""}`;
+}
+
+/** `install.d/50-fail (element fail-in)`, or the step alone when no script is to blame. */
+function describeFailedStep(where: FailedStep): string {
+  if (where.script === undefined) return where.step;
+  return `${where.step}/${describeScript(where.script, where.element)}`;
 }
 
 const TAIL_LINES = 40;
@@ -22,12 +43,24 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
+/**
+ * `2.5s` under a minute, then `2m05s`, then `1h02m05s`. The value is rounded once, before
+ * it is split, so 59.95 s is `1m00s` and 779.6 s `13m00s` (never `60.0s` or `12m60s`).
+ */
 export function formatDuration(ms: number): string {
-  const seconds = ms / 1000;
-  if (seconds < 60) return `${seconds.toFixed(1)}s`;
-  const m = Math.floor(seconds / 60);
-  const s = Math.round(seconds - m * 60);
-  return `${m}m${String(s).padStart(2, "0")}s`;
+  const tenths = Math.round(Math.max(0, ms) / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
+  const total = Math.round(Math.max(0, ms) / 1000);
+  const two = (n: number) => String(n).padStart(2, "0");
+  const h = Math.floor(total / 3600);
+  const m = Math.floor(total / 60) % 60;
+  const s = total % 60;
+  return h > 0 ? `${h}h${two(m)}m${two(s)}s` : `${m}m${two(s)}s`;
+}
+
+function detail(details: Record<string, unknown> | undefined, key: string): string | undefined {
+  const value = details?.[key];
+  return typeof value === "string" && value !== "" ? value : undefined;
 }
 
 /**
@@ -40,6 +73,8 @@ export class BuildReporter {
   private phase: string | undefined;
   private phaseStarted = 0;
   private script: { name: string; element?: string | undefined } | undefined;
+  /** The step whose phase-end said it failed (kept: `phase` is cleared at its end). */
+  private failedStep: FailedStep | undefined;
   private progressShown = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -79,6 +114,7 @@ export class BuildReporter {
 
   event(event: BuildEvent): void {
     if (event.type === "log") this.remember(event.line);
+    this.track(event);
     if (this.display.json) {
       this.streams.out.write(`${JSON.stringify(event)}\n`);
       return;
@@ -86,25 +122,21 @@ export class BuildReporter {
     const quiet = this.display.console === "silent";
     switch (event.type) {
       case "phase-start":
-        this.phase = event.phase;
-        this.phaseStarted = Date.now();
-        this.script = undefined;
-        this.tail.length = 0;
         if (this.display.console === "verbose") this.write(this.stamp(`==> ${event.phase}`));
         this.startTicking();
         this.drawProgress();
         break;
       case "phase-end":
         this.stopTicking();
-        if (!quiet && (event.ms >= 50 || this.display.console === "verbose")) {
+        if (!quiet && (!event.ok || event.ms >= 50 || this.display.console === "verbose")) {
+          const line = `${event.ok ? "  ok  " : "FAILED"} ${event.phase.padEnd(22)} ${formatDuration(event.ms).padStart(8)}`;
+          const script = this.failedStep?.script;
           this.write(
-            `${event.ok ? "  ok  " : "FAILED"} ${event.phase.padEnd(22)} ${formatDuration(event.ms).padStart(8)}`,
+            script ? `${line}  ${describeScript(script, this.failedStep?.element)}` : line,
           );
         }
-        this.phase = undefined;
         break;
       case "script-start":
-        this.script = { name: event.script, element: event.element };
         if (this.display.console === "verbose") {
           this.write(this.stamp(`dib-run-parts Running ${event.phase}/${event.script}`));
         }
@@ -133,12 +165,62 @@ export class BuildReporter {
     }
   }
 
+  /** Follows where the build is, for the progress line and for naming a failure. */
+  private track(event: BuildEvent): void {
+    switch (event.type) {
+      case "phase-start":
+        this.phase = event.phase;
+        this.phaseStarted = Date.now();
+        this.script = undefined;
+        this.failedStep = undefined;
+        this.tail.length = 0;
+        break;
+      case "script-start":
+        this.script = { name: event.script, element: event.element };
+        break;
+      case "script-end":
+        // A script that finished well is not what a later failure of the step is about.
+        if (event.exitCode === 0) this.script = undefined;
+        break;
+      case "phase-end":
+        if (!event.ok) {
+          this.failedStep = {
+            step: event.phase,
+            script: this.script?.name,
+            element: this.script?.element,
+          };
+        }
+        this.phase = undefined;
+        this.script = undefined;
+        break;
+    }
+  }
+
   private remember(line: string): void {
+    // Only a running step's output: what the builder says after a failure is not its cause.
+    if (this.phase === undefined) return;
     this.tail.push(line);
     if (this.tail.length > TAIL_LINES) this.tail.shift();
   }
 
-  /** The end of the failing step's output, so the cause is visible without -x. */
+  /** Where the build failed: from the step events, else from the error's details. */
+  private failedAt(details: Record<string, unknown> | undefined): FailedStep | undefined {
+    if (this.failedStep) return this.failedStep;
+    const step = this.phase ?? detail(details, "step");
+    if (step === undefined) return undefined;
+    const fromEvents = this.phase !== undefined && this.script !== undefined;
+    return {
+      step,
+      script: fromEvents ? this.script?.name : detail(details, "script"),
+      element: fromEvents ? this.script?.element : detail(details, "element"),
+    };
+  }
+
+  /**
+   * After a failure: the end of the failed step's output (so the cause is visible without
+   * -x) under a header naming the step, script and element, then a line saying where the
+   * build failed.
+   */
   failed(error: {
     code?: string;
     message: string;
@@ -147,17 +229,35 @@ export class BuildReporter {
   }): void {
     this.stopTicking();
     this.clearProgress();
+    const at = this.failedAt(error.details);
     if (this.display.json) {
       this.streams.out.write(
-        `${JSON.stringify({ type: "build-failed", code: error.code, message: error.message, hint: error.hint, details: error.details })}\n`,
+        `${JSON.stringify({ type: "build-failed", code: error.code, message: error.message, hint: error.hint, step: at?.step, script: at?.script, element: at?.element, details: error.details })}\n`,
       );
       return;
     }
+    const where = at ? describeFailedStep(at) : undefined;
     if (this.display.console !== "verbose" && this.tail.length > 0) {
       this.streams.out.write(
-        `--- last output of ${this.phase ?? "the build"} ---\n${this.tail.join("\n")}\n---\n`,
+        `--- last output of ${where ?? "the build"} ---\n${this.tail.join("\n")}\n---\n`,
       );
     }
+    if (this.display.console !== "silent") {
+      this.streams.out.write(where ? `Build failed in ${where}\n` : "Build failed\n");
+    }
+  }
+
+  /**
+   * A signal arrived and everything the build holds is being released. Said on stderr:
+   * stdout carries results (and with --json, events only), and may be a pipe no one reads.
+   */
+  interrupted(signal: string): void {
+    this.stopTicking();
+    this.clearProgress();
+    if (this.display.json) {
+      this.streams.out.write(`${JSON.stringify({ type: "interrupted", signal })}\n`);
+    }
+    this.streams.err.write(`${signal}: releasing everything this build holds\n`);
   }
 
   summary(result: BuildResult): void {

@@ -7,9 +7,19 @@ let undoing = false;
 const EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 
 /**
+ * Straight to stderr, not through host.log: a host's log may be the build's progress on
+ * stdout (reserved for results and --json events) or shown only with -x, and a person
+ * pressing Ctrl-C must see these.
+ */
+function say(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/**
  * On SIGINT, SIGTERM or SIGHUP: end the commands still running, undo every open ledger
  * and exit 130/143/129. A second signal while undoing is ignored, so the host is not left
- * half cleaned.
+ * half cleaned. Installed once per process: later calls, with their host and onSignal, do
+ * nothing.
  */
 export function installInterruptHandler(host: Host, onSignal?: (signal: string) => void): void {
   if (installed) return;
@@ -17,7 +27,7 @@ export function installInterruptHandler(host: Host, onSignal?: (signal: string) 
   for (const signal of Object.keys(EXIT_CODES) as (keyof typeof EXIT_CODES)[]) {
     process.on(signal, () => {
       if (undoing) {
-        host.log(`dib: ${signal} received again; still releasing host resources, please wait`);
+        say(`dib: ${signal} received again; still releasing host resources, please wait`);
         return;
       }
       undoing = true;
@@ -28,7 +38,7 @@ export function installInterruptHandler(host: Host, onSignal?: (signal: string) 
           try {
             await ledger.undo();
           } catch (error) {
-            host.log(`dib: ${error instanceof Error ? error.message : String(error)}`);
+            say(`dib: ${error instanceof Error ? error.message : String(error)}`);
           }
         }
         process.exit(EXIT_CODES[signal]);

@@ -51,3 +51,31 @@ describe("runBuildCommand with image files", () => {
     ]);
   });
 });
+
+describe("runBuildCommand --json", () => {
+  it("writes only JSON events to stdout, the failure included, and the error nowhere else", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dib-json-"));
+    let out = "";
+    const direct = vi.spyOn(process.stdout, "write");
+    try {
+      const run = runBuildCommand(["--json", "-t", "tar", "-o", "x", "no-such-element-here"], {
+        env: { HOME: "/root", PATH: process.env.PATH, ELEMENTS_PATH: dir },
+        cwd: dir,
+        stdout: { write: (t: string) => (out += t) },
+        stderr: { write: () => true },
+        isTTY: false,
+        handleSignals: false,
+      });
+      await expect(run).rejects.toMatchObject({ details: { step: "elements" } });
+      expect(direct).not.toHaveBeenCalled();
+    } finally {
+      direct.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const lines = out.split("\n");
+    expect(lines.pop()).toBe("");
+    const events = lines.map((line) => JSON.parse(line) as { type: string });
+    expect(events[0]).toEqual({ type: "phase-start", phase: "elements", where: "builder" });
+    expect(events.at(-1)).toMatchObject({ type: "build-failed", step: "elements" });
+  });
+});

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BuildOptionsInput, type BuildResult, build } from "@dib/builder";
-import { DibError, Host, toDibError } from "@dib/host";
+import { DibError, Host, installInterruptHandler, toDibError } from "@dib/host";
 import type { Command } from "commander";
 import { BuildReporter, type ReporterStreams } from "../build-reporter.js";
 import {
@@ -11,6 +11,7 @@ import {
   mergeImageDefinitions,
   readImageFiles,
 } from "../image-file.js";
+import { detailLines } from "../report-error.js";
 import { type BuildDisplay, type Env, parseBuildArgs } from "./build-args.js";
 
 export {
@@ -114,12 +115,19 @@ export interface BuildIo {
   env: Env;
   cwd: string;
   stdout: ReporterStreams["out"];
+  /** Where the interrupt message goes (default: process.stderr). */
+  stderr?: ReporterStreams["err"] | undefined;
   isTTY: boolean;
   columns?: number | undefined;
   version?: string | undefined;
   /** How hooks run dib-cli (default: this dib-cli, see cliCommand()). */
   cliCommand?: string[] | undefined;
+  /** Release everything and exit 130/143/129 on SIGINT/SIGTERM/SIGHUP (default true). */
+  handleSignals?: boolean | undefined;
 }
+
+/** The reporter of the build running now, which the (process-wide) interrupt handler tells. */
+let interruptReporter: BuildReporter | undefined;
 
 function defaultIo(): BuildIo {
   return {
@@ -138,17 +146,29 @@ async function runOne(
 ): Promise<BuildResult> {
   const reporter = new BuildReporter(display, {
     out: io.stdout,
+    err: io.stderr ?? process.stderr,
     isTTY: io.isTTY,
     columns: io.columns,
   });
   const host = new Host({ trace: display.trace, log: (line) => reporter.hostLine(line) });
+  const handleSignals = io.handleSignals ?? true;
+  if (handleSignals) {
+    // Installed here, before build() would: the handler is installed once per process, so
+    // the builder's own (which says its interrupt message as a log line, on stdout) is not.
+    interruptReporter = reporter;
+    installInterruptHandler(host, (signal) => interruptReporter?.interrupted(signal));
+  }
   const input: BuildOptionsInput = {
     ...options,
     cliCommand: io.cliCommand ?? cliCommand(),
     elementSearchFrom: [io.cwd, cliPackageDir()],
   };
   try {
-    const result = await build(input, { host, onEvent: (e) => reporter.event(e) });
+    const result = await build(input, {
+      host,
+      onEvent: (e) => reporter.event(e),
+      handleSignals,
+    });
     reporter.summary(result);
     return result;
   } catch (error) {
@@ -195,7 +215,9 @@ export async function runBuildCommand(
         } catch (error) {
           const e = toDibError(error);
           if (command.stopOnFailure) throw e;
-          process.stderr.write(`error ${e.code}: ${e.message} (image ${invocation.imagename})\n`);
+          const lines = [`error ${e.code}: ${e.message} (image ${invocation.imagename})`];
+          lines.push(...detailLines(e.details));
+          (io.stderr ?? process.stderr).write(`${lines.join("\n")}\n`);
           failed.push({ image: invocation.imagename, error: e });
         }
       }
