@@ -150,6 +150,20 @@ describe.runIf(isRoot && haveMinbase)(`Debian element hooks on a real root tree$
     expect(r.stdout).toContain("Removing tzdata");
   });
 
+  it("makes install-packages wait while another build holds the shared apt archive", async () => {
+    // Another build's apt run, as seen through the shared archive directory's lock.
+    const holder = execa("flock", [join(root, "var/cache/apt/archives"), "sleep", "3"]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    writeFileSync(join(root, "tmp/steps"), "#!/bin/bash\nset -e\ninstall-packages apt\n");
+    const started = Date.now();
+    const r = await inChroot(join(root, "tmp/steps"));
+    const waitedMs = Date.now() - started;
+    await holder;
+    expect(r.stderr).not.toContain("Could not get lock");
+    expect(r.exitCode).toBe(0);
+    expect(waitedMs).toBeGreaterThan(2_000);
+  });
+
   it("writes the dpkg manifest as JSON", async () => {
     const r = await inChroot(elementFile("dpkg", "finalise.d", "99-write-dpkg-manifest"), {
       IMAGE_NAME: "out/demo",
