@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Sets up this Debian machine and runs every check and test: build, typecheck, lint,
+# Sets up this Debian machine (and the minbase tree the element tests use) and runs every
+# check and test: build, typecheck, lint,
 # package check, then the unit, root integration and end-to-end tests (`pnpm test`).
 set -euo pipefail
 export TURBO_TELEMETRY_DISABLED=1
 cd "$(dirname "$0")/.."
 scripts/setup-host.sh
+scripts/make-test-minbase.sh
 pnpm turbo run build typecheck --output-logs=errors-only
 pnpm lint
 pnpm check:pack
