@@ -1,0 +1,358 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bootTest } from "../../packages/boot-test/src/index.js";
+import { Host } from "../../packages/host/src/index.js";
+import { expectHostClean, hostSnapshot, isRoot, rootOnlyReason, runCli } from "../src/index.js";
+
+/**
+ * The point of dib: `dib-cli debian-minimal vm` gives an image that boots. Six images are
+ * built with the real builder from the Debian mirror and booted in QEMU (KVM when it works,
+ * else TCG), and a devuser logs in on the serial console. The bookworm MBR build also writes
+ * every output type, each checked by the tool that consumes it; bullseye and trixie also
+ * write a tar, checked for their release.
+ *
+ * The builds run one after another in the background while the images already built boot:
+ * a TCG boot keeps one core busy and a build mostly one, so on two cores this nearly halves
+ * the time. All builds share one image cache, so each release is bootstrapped once and every
+ * package downloaded once.
+ *
+ * Runs as root by default; DIB_TEST_BOOT=0 skips it, and a list of image names
+ * (`DIB_TEST_BOOT=bookworm-mbr,trixie-mbr`) runs only those.
+ */
+interface ImageCase {
+  name: string;
+  release: string;
+  layout: string;
+  uefi: boolean;
+  /** The efi-lvm layout has a fixed 40G root partition. */
+  imageSizeGb?: string;
+  /** Whether growroot can grow / (a partition, not an LV). */
+  grows: boolean;
+  types: string[];
+}
+
+const ALL_TYPES = ["qcow2", "raw", "vhd", "vmdk", "vdi", "tar", "tgz", "squashfs", "docker", "oci"];
+const DOCKER_TARGET = "dib-e2e/bookworm:test";
+
+const CASES: ImageCase[] = [
+  {
+    name: "bookworm-mbr",
+    release: "bookworm",
+    layout: "block-device-mbr",
+    uefi: false,
+    grows: true,
+    types: ALL_TYPES,
+  },
+  {
+    name: "bookworm-gpt",
+    release: "bookworm",
+    layout: "block-device-gpt",
+    uefi: false,
+    grows: true,
+    types: ["qcow2"],
+  },
+  {
+    name: "bookworm-efi",
+    release: "bookworm",
+    layout: "block-device-efi",
+    uefi: true,
+    grows: true,
+    types: ["qcow2"],
+  },
+  {
+    name: "bookworm-efi-lvm",
+    release: "bookworm",
+    layout: "block-device-efi-lvm",
+    uefi: true,
+    imageSizeGb: "42",
+    grows: false,
+    types: ["qcow2"],
+  },
+  {
+    name: "bullseye-mbr",
+    release: "bullseye",
+    layout: "block-device-mbr",
+    uefi: false,
+    grows: true,
+    types: ["qcow2", "tar"],
+  },
+  {
+    name: "trixie-mbr",
+    release: "trixie",
+    layout: "block-device-mbr",
+    uefi: false,
+    grows: true,
+    types: ["qcow2", "tar"],
+  },
+];
+
+const wanted = (process.env.DIB_TEST_BOOT ?? "").trim();
+const selected =
+  wanted === "0"
+    ? []
+    : wanted === "" || wanted === "1" || wanted === "all"
+      ? CASES
+      : CASES.filter((c) => wanted.split(",").includes(c.name));
+const cache = process.env.DIB_TEST_IMAGE_CACHE ?? "/var/cache/dib-test/image-create";
+const fixtureElements = fileURLToPath(new URL("./fixtures/elements", import.meta.url));
+const skipReason = !isRoot
+  ? rootOnlyReason
+  : selected.length === 0
+    ? " (skipped: DIB_TEST_BOOT=0)"
+    : "";
+
+const RELEASE_VERSIONS: Record<string, string> = { bullseye: "11", bookworm: "12", trixie: "13" };
+
+interface Built {
+  out: string;
+  seconds: number;
+}
+
+function sh(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
+}
+
+describe.runIf(isRoot && selected.length > 0)(`Debian images${skipReason}`, () => {
+  const work = mkdtempSync(join(tmpdir(), "dib-e2e-images-"));
+  const host = new Host();
+  const builds = new Map<string, Promise<Built>>();
+
+  async function build(c: ImageCase): Promise<Built> {
+    const tmpDir = join(work, `${c.name}-tmp`);
+    mkdirSync(tmpDir, { recursive: true });
+    const out = join(work, c.name, "image");
+    mkdirSync(join(work, c.name));
+    const args = [
+      "debian-minimal",
+      "vm",
+      c.layout,
+      "devuser",
+      "growroot",
+      "dhcp-all-interfaces",
+      "xattr-file",
+      "-t",
+      c.types.join(","),
+      "-o",
+      out,
+    ];
+    if (c.imageSizeGb) args.push("--image-size", c.imageSizeGb);
+    if (c.types.includes("docker")) args.push("--docker-target", DOCKER_TARGET, "--checksum");
+    const before = hostSnapshot();
+    const started = Date.now();
+    const built = await runCli(args, {
+      env: {
+        DIB_RELEASE: c.release,
+        DIB_IMAGE_CACHE: cache,
+        ELEMENTS_PATH: fixtureElements,
+        TMP_DIR: tmpDir,
+        DIB_DEV_USER_USERNAME: "devuser",
+        DIB_DEV_USER_PASSWORD: "devuser",
+        DIB_DEV_USER_PWDLESS_SUDO: "yes",
+      },
+    });
+    if (built.exitCode !== 0) {
+      throw new Error(`${c.name}: build failed (${built.exitCode})\n${built.stderr.slice(-4000)}`);
+    }
+    expectHostClean(before, [tmpDir]);
+    return { out, seconds: Math.round((Date.now() - started) / 1000) };
+  }
+
+  beforeAll(() => {
+    // One build at a time, in the background; each test waits for its own.
+    let previous: Promise<unknown> = Promise.resolve();
+    for (const c of selected) {
+      const next = previous.then(() => build(c));
+      // A failed build fails its own test; the next build still runs.
+      next.catch(() => undefined);
+      builds.set(c.name, next);
+      previous = next.catch(() => undefined);
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(builds.values());
+    const before = { loops: [], mounts: [] };
+    expectHostClean(before, [work]);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  for (const c of selected) {
+    it(`${c.name}: builds, boots to a login prompt, and a devuser logs in`, async () => {
+      const { out, seconds } = await (builds.get(c.name) as Promise<Built>);
+      const image = `${out}.qcow2`;
+      expect(statSync(image).size).toBeGreaterThan(100 * 1024 * 1024);
+
+      const result = await bootTest({
+        host,
+        image,
+        uefi: c.uefi,
+        login: { user: "devuser", password: "devuser" },
+        resize: c.grows ? "+2G" : undefined,
+        timeoutMs: 600_000,
+        commands: [
+          "findmnt -n -o SOURCE,FSTYPE,SIZE /",
+          "cat /etc/fstab",
+          "df -B1 --output=size / | tail -n 1",
+          "lsblk -b -n -d -o SIZE /dev/vda",
+          // DHCP on QEMU's user network gives 10.0.2.15; wait for it, at most 60 s (minbase
+          // has no iproute2: hostname -I lists the addresses)
+          "for i in $(seq 60); do hostname -I | grep -q '[0-9]' && break; sleep 1; done; echo addresses: $(hostname -I)",
+          "sudo -n true && echo sudo-ok",
+          ". /etc/os-release; echo version=$VERSION_ID",
+        ],
+      });
+      const tail = result.consoleTail.join("\n");
+      expect(result.ok, `${result.failure?.message ?? ""}\n${tail}`).toBe(true);
+      const [root, fstab, rootSize, diskSize, addr, sudo, version] = result.commandResults;
+      expect(root?.output).toMatch(/^\S+\s+(ext4|xfs)/);
+      expect(fstab?.output).toMatch(/^LABEL=\S+\s+\/\s+(ext4|xfs)\s/m);
+      if (c.grows) {
+        // the overlay is 2 GiB bigger than the image; growroot gave / most of it
+        const fsBytes = Number(rootSize?.output.trim());
+        const diskBytes = Number(diskSize?.output.trim());
+        expect(fsBytes).toBeGreaterThan(diskBytes - 600 * 1024 * 1024);
+      }
+      expect(addr?.output).toMatch(/addresses: .*\b10\.0\.2\.\d+/);
+      expect(sudo?.output).toContain("sudo-ok");
+      expect(version?.output).toContain(`version=${RELEASE_VERSIONS[c.release]}`);
+      process.stdout.write(
+        `${c.name}: built in ${seconds} s, login prompt after ${result.secondsToPrompt} s (${result.accel})\n`,
+      );
+    });
+
+    if (c.types.includes("tar")) {
+      it(`${c.name}: the tar holds the ${c.release} tree with numeric owners, xattrs and the image's own /dev`, async () => {
+        const { out } = await (builds.get(c.name) as Promise<Built>);
+        const tar = `${out}.tar`;
+        const osRelease = sh("tar", ["-xOf", tar, "./etc/os-release"]);
+        expect(osRelease).toContain(`VERSION_CODENAME=${c.release}`);
+        const listing = sh("tar", ["-tvf", tar, "--numeric-owner", "./etc/os-release"]);
+        expect(listing).toMatch(/^\S+ 0\/0 /);
+        const xattrs = sh("tar", [
+          "--xattrs",
+          "--xattrs-include=*",
+          "-tvvf",
+          tar,
+          "./etc/dib-e2e-xattr",
+        ]);
+        expect(xattrs).toContain("user.dib-e2e");
+        const extracted = mkdtempSync(join(work, "xattr-"));
+        sh("tar", [
+          "--xattrs",
+          "--xattrs-include=*",
+          "-xf",
+          tar,
+          "-C",
+          extracted,
+          "./etc/dib-e2e-xattr",
+        ]);
+        expect(
+          sh("getfattr", [
+            "--only-values",
+            "-n",
+            "user.dib-e2e",
+            join(extracted, "etc/dib-e2e-xattr"),
+          ]),
+        ).toBe("kept");
+        // DIB packs while the host's /dev is still bound into the tree; ours holds the image's.
+        const dev = sh("tar", ["-tf", tar, "./dev"])
+          .split("\n")
+          .filter((l) => l !== "");
+        expect(dev.filter((p) => /^\.\/dev\/(loop|vd|sd|nvme|kvm|mapper)/.test(p))).toEqual([]);
+        expect(dev.length).toBeLessThan(40);
+      });
+    }
+  }
+
+  const everything = selected.find((c) => c.types.length === ALL_TYPES.length);
+  if (everything) {
+    describe(`${everything.name}: every output type, checked by its consumer`, () => {
+      const file = async (ext: string) => `${(await builds.get(everything.name))?.out}.${ext}`;
+
+      it("writes every type of -t, each with .md5 and .sha256 files that verify", async () => {
+        const base = (await builds.get(everything.name))?.out ?? "";
+        const exts = [
+          "qcow2",
+          "raw",
+          "vhd",
+          "vmdk",
+          "vdi",
+          "tar",
+          "tgz",
+          "squash",
+          "docker",
+          "oci",
+        ];
+        for (const ext of exts) {
+          const f = `${base}.${ext}`;
+          expect(statSync(f).size, f).toBeGreaterThan(1024 * 1024);
+          const dir = join(base, "..");
+          sh("sh", [
+            "-c",
+            `cd "$1" && md5sum -c "$2.md5" && sha256sum -c "$2.sha256"`,
+            "check",
+            dir,
+            `image.${ext}`,
+          ]);
+        }
+      });
+
+      it("writes disk formats qemu-img checks, each converting back to the raw output byte for byte", async () => {
+        const raw = await file("raw");
+        const rawSize = statSync(raw).size;
+        for (const [ext, format] of [
+          ["qcow2", "qcow2"],
+          ["vhd", "vpc"],
+          ["vmdk", "vmdk"],
+          ["vdi", "vdi"],
+        ] as const) {
+          const f = await file(ext);
+          const info = JSON.parse(sh("qemu-img", ["info", "--output=json", f]));
+          expect(info.format, f).toBe(format);
+          if (format !== "vpc") {
+            sh("qemu-img", ["check", f]);
+            expect(info["virtual-size"]).toBe(rawSize);
+          } else {
+            // vpc rounds the size up to whole CHS cylinders
+            expect(info["virtual-size"]).toBeGreaterThanOrEqual(rawSize);
+          }
+          const back = join(work, `back-${ext}.raw`);
+          sh("qemu-img", ["convert", "-f", format, "-O", "raw", f, back]);
+          sh("cmp", ["-n", String(rawSize), raw, back]);
+          rmSync(back);
+        }
+      });
+
+      it("writes a tgz holding the same entries as the tar", async () => {
+        const tarList = sh("tar", ["-tf", await file("tar")]);
+        const tgzList = sh("tar", ["-tzf", await file("tgz")]);
+        expect(tgzList).toBe(tarList);
+      });
+
+      it("writes a squashfs that unsquashfs lists, with the image's /dev only", async () => {
+        const listing = sh("unsquashfs", ["-l", await file("squash")]).split("\n");
+        expect(listing).toContain("squashfs-root/etc/os-release");
+        expect(listing).toContain("squashfs-root/boot");
+        expect(listing.filter((l) => /^squashfs-root\/dev\/(loop|vd|sd|kvm)/.test(l))).toEqual([]);
+      });
+
+      it("writes docker and OCI archives that skopeo reads under the docker target", async () => {
+        const docker = JSON.parse(
+          sh("skopeo", ["inspect", `docker-archive:${await file("docker")}:${DOCKER_TARGET}`]),
+        );
+        expect(docker).toMatchObject({
+          Name: "docker.io/dib-e2e/bookworm",
+          Os: "linux",
+          Architecture: "amd64",
+        });
+        const oci = JSON.parse(sh("skopeo", ["inspect", `oci-archive:${await file("oci")}:test`]));
+        expect(oci).toMatchObject({ Os: "linux", Architecture: "amd64" });
+        expect(oci.Layers).toHaveLength(1);
+      });
+    });
+  }
+});
