@@ -9,13 +9,18 @@ import {
   isRoot,
   rootOnlyReason,
 } from "../src/index.js";
-import { elementFile, hasCommand, lazyTempDir, runScript } from "./element-harness.js";
+import {
+  elementFile,
+  hasCommand,
+  haveMinbase,
+  lazyTempDir,
+  minbaseSkipReason,
+  minbaseTar,
+  runScript,
+} from "./element-harness.js";
 
-/** A bookworm minbase tree made with mmdebstrap (no network needed to use it). */
-const minbase = process.env.DIB_TEST_MINBASE_TAR ?? "/var/cache/dib-dev/bookworm-minbase.tar";
-const haveMinbase = existsSync(minbase);
 const haveZstd = await hasCommand("zstd");
-const reason = rootOnlyReason || (haveMinbase ? "" : ` (skipped: ${minbase} is missing)`);
+const reason = rootOnlyReason || minbaseSkipReason;
 
 describe.runIf(isRoot && haveMinbase)(`Debian element hooks on a real root tree${reason}`, () => {
   const work = lazyTempDir("chroot");
@@ -27,7 +32,7 @@ describe.runIf(isRoot && haveMinbase)(`Debian element hooks on a real root tree$
     before = hostSnapshot();
     work.create();
     mkdirSync(root);
-    await execa("tar", ["-C", root, "--numeric-owner", "-xpf", minbase]);
+    await execa("tar", ["-C", root, "--numeric-owner", "-xpf", minbaseTar]);
   }, 120_000);
 
   afterAll(async () => {
@@ -257,7 +262,7 @@ describe.runIf(isRoot && haveMinbase)(`Debian element hooks on a real root tree$
       const cacheFile = /no cached bootstrap at (\S+)/.exec(missing.stderr)?.[1] ?? "";
       expect(cacheFile).toMatch(/\/debootstrap-debian-bookworm-amd64-[0-9a-f]{12}\.tar\.zst$/);
 
-      await execa("zstd", ["-q", "-T0", minbase, "-o", cacheFile]);
+      await execa("zstd", ["-q", "-T0", minbaseTar, "-o", cacheFile]);
       const cached = await runScript(hook, [], env);
       expect(cached.exitCode).toBe(0);
       expect(cached.stderr).toContain("Using cached debian bookworm bootstrap");

@@ -1,9 +1,21 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+
+/**
+ * A bookworm minbase tree made with mmdebstrap (scripts/make-test-minbase.sh), for the hook
+ * tests that run in a real root tree without the network.
+ */
+export const minbaseTar =
+  process.env.DIB_TEST_MINBASE_TAR ?? "/var/cache/dib-dev/bookworm-minbase.tar";
+export const haveMinbase = existsSync(minbaseTar);
+/** Why a test that needs the minbase tree skips, or "". */
+export const minbaseSkipReason = haveMinbase
+  ? ""
+  : ` (skipped: ${minbaseTar} is missing; scripts/make-test-minbase.sh makes it)`;
 
 /** The stock element packages, each folder an element. */
 export const elementsDir = fileURLToPath(new URL("../../elements", import.meta.url));

@@ -9,12 +9,17 @@ import {
   isRoot,
   rootOnlyReason,
 } from "../src/index.js";
-import { elementFile, hasCommand, lazyTempDir, runScript } from "./element-harness.js";
+import {
+  elementFile,
+  hasCommand,
+  haveMinbase,
+  lazyTempDir,
+  minbaseSkipReason,
+  minbaseTar,
+  runScript,
+} from "./element-harness.js";
 
-/** A bookworm minbase tree made with mmdebstrap (no network needed to use it). */
-const minbase = process.env.DIB_TEST_MINBASE_TAR ?? "/var/cache/dib-dev/bookworm-minbase.tar";
-const haveMinbase = existsSync(minbase);
-const reason = rootOnlyReason || (haveMinbase ? "" : ` (skipped: ${minbase} is missing)`);
+const reason = rootOnlyReason || minbaseSkipReason;
 
 const log = "/var/log/fake-update-initramfs.log";
 const requests = "var/lib/dib-build/update-initramfs-requests";
@@ -176,7 +181,7 @@ describe.runIf(isRoot && haveMinbase)(
       work.create();
       mkdirSync(root);
       mkdirSync(debs);
-      await execa("tar", ["-C", root, "--numeric-owner", "-xpf", minbase]);
+      await execa("tar", ["-C", root, "--numeric-owner", "-xpf", minbaseTar]);
     }, 120_000);
 
     afterAll(async () => {
