@@ -77,9 +77,9 @@ const CASES: ImageCase[] = [
     release: "bullseye",
     layout: "block-device-mbr",
     uefi: false,
-    // KNOWN BUG: on bullseye growroot leaves / at the image's size (1.19 GB on a 3.27 GB
-    // disk in CI's dry run); bookworm and trixie grow. Set back to true once fixed.
-    grows: false,
+    // debootstrap installs cloud-initramfs-growroot on bullseye, which grows the partition
+    // in the initramfs and leaves the filesystem to growroot.service.
+    grows: true,
     types: ["qcow2", "tar"],
   },
   {
