@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // Packs every publishable workspace package the way `pnpm publish` would and fails when an
 // element's hook script lost its executable bit in the tarball (DIB's runner skips such
-// scripts silently). Usage: node scripts/check-pack.mjs [DEST_DIR]  (prints the tarballs)
+// scripts silently). Usage: node scripts/check-pack.mjs [DEST_DIR]  (prints the tarballs; without
+// DEST_DIR they go to a temporary directory that is removed at the end)
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const HOOK_DIRS =
   /^package\/(root|extra-data|pre-install|install|post-install|post-root|block-device|pre-finalise|finalise|cleanup)\.d\/[^/]+$/;
 
+const keep = process.argv[2] !== undefined;
 const dest = process.argv[2] ?? mkdtempSync(join(tmpdir(), "dib-pack-"));
 const listing = JSON.parse(
   execFileSync("pnpm", ["-r", "ls", "--depth", "-1", "--json"], { encoding: "utf8" }),
@@ -31,7 +33,11 @@ for (const tarball of readdirSync(dest).filter((f) => f.endsWith(".tgz"))) {
       failures++;
     }
   }
-  process.stdout.write(`${join(dest, tarball)}\n`);
+  if (keep) process.stdout.write(`${join(dest, tarball)}\n`);
+}
+if (!keep) {
+  rmSync(dest, { recursive: true, force: true });
+  process.stdout.write(`check-pack: ${packages.length} packages packed\n`);
 }
 if (failures > 0) {
   process.stderr.write(`check-pack: ${failures} hook script(s) without their exec bit\n`);

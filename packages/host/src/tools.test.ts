@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -21,6 +21,7 @@ describe("host tools", () => {
     chmodSync(join(dir, "dib-fake-tool"), 0o755);
     expect(findTool("dib-fake-tool", dir)).toBe(join(dir, "dib-fake-tool"));
     expect(findTool("dib-not-exec", dir)).toBeUndefined();
+    rmSync(dir, { recursive: true });
   });
 
   it("reports every missing tool at once with the packages to install", () => {
