@@ -1,3 +1,4 @@
+export * as blockDeviceConformance from "./block-device-conformance.js";
 export { expectHostClean, type HostSnapshot, hostSnapshot } from "./host-snapshot.js";
 export { isRoot, rootOnlyReason } from "./root.js";
 export { cliEntry, runCli } from "./run-cli.js";

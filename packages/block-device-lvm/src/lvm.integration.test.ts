@@ -10,10 +10,10 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { BlockDeviceNode, BlockDeviceState, NodeContext } from "@dib/block-device";
+import { type BlockDeviceNode, emptyState, type NodeContext } from "@dib/block-device";
 import { type PartitioningConfig, partitioningPlugin } from "@dib/block-device-partitioning";
 import { Host, Ledger } from "@dib/host";
-import { type HostSnapshot, hostSnapshot, isRoot, rootOnlyReason } from "@dib/test";
+import { expectHostClean, hostSnapshot, isRoot, rootOnlyReason } from "@dib/test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { lvmPlugin } from "./lvm-plugin.js";
 import type { LvmConfig } from "./schema.js";
@@ -49,17 +49,6 @@ interface LvRow {
   lv_size: string;
 }
 
-/**
- * expectHostClean, limited to what this test made (everything lives under `dir`): other
- * builds on a shared machine attach and detach their own loop devices meanwhile.
- */
-function expectHostClean(before: HostSnapshot, dir: string): void {
-  const now = hostSnapshot();
-  const leftLoops = now.loops.filter((l) => !before.loops.includes(l) && l.includes(dir));
-  const leftMounts = now.mounts.filter((m) => !before.mounts.includes(m) && m.startsWith(dir));
-  expect({ loops: leftLoops, mounts: leftMounts }).toEqual({ loops: [], mounts: [] });
-}
-
 describe.runIf(isRoot)(`linear LVs without device-mapper on a real image${rootOnlyReason}`, () => {
   let before: ReturnType<typeof hostSnapshot>;
   let dir: string;
@@ -85,15 +74,7 @@ describe.runIf(isRoot)(`linear LVs without device-mapper on a real image${rootOn
       host,
       ledger,
       params: { buildDir: dir, imageDir: dir, mountBase: join(dir, "mnt"), rootFsType: "xfs" },
-      state: {
-        blockdev: { image0: { device: loop.detail.device, image: file } },
-        filesys: {},
-        fs_labels: [],
-        sorted_mount_points: [],
-        mount: {},
-        mount_order: [],
-        fstab: {},
-      } as BlockDeviceState,
+      state: { ...emptyState(), blockdev: { image0: { device: loop.detail.device, image: file } } },
       capabilities: {
         deviceMapper: false,
         loopPartitionScan: false,
@@ -167,7 +148,7 @@ describe.runIf(isRoot)(`linear LVs without device-mapper on a real image${rootOn
     for (const node of [...graph].reverse()) await node.cleanup?.(ctx);
     await ledger.release(loop.seq);
     expect(ledger.held()).toEqual([]);
-    expectHostClean(before, dir);
+    expectHostClean(before, [dir]);
 
     // Read the image afresh, as a machine booting it would: LVM finds a consistent VG, and
     // lv_root's extents hold the filesystem written through the loop device.
@@ -222,7 +203,7 @@ describe.runIf(isRoot)(`linear LVs without device-mapper on a real image${rootOn
     });
     expect(readFileSync(join(mnt, "hello"), "utf8")).toBe("from the LV\n");
     for (const seq of [reread.seq, lvRoot.seq, parts.seq, again.seq]) await ledger.release(seq);
-    expectHostClean(before, dir);
+    expectHostClean(before, [dir]);
   });
 
   it("refuses an LV that would span two PVs, and rolls everything back", async () => {
@@ -260,6 +241,6 @@ describe.runIf(isRoot)(`linear LVs without device-mapper on a real image${rootOn
     for (const node of started.reverse()) await node.rollback?.(ctx);
     expect(ledger.held().map((e) => e.seq)).toEqual([loop.seq]);
     await ledger.release(loop.seq);
-    expectHostClean(before, dir);
+    expectHostClean(before, [dir]);
   });
 });

@@ -1,9 +1,9 @@
 import { closeSync, mkdtempSync, openSync, rmSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { BlockDeviceState, HostCapabilities, NodeContext } from "@dib/block-device";
+import { emptyState, type HostCapabilities, type NodeContext } from "@dib/block-device";
 import { Host, Ledger } from "@dib/host";
-import { type HostSnapshot, hostSnapshot, isRoot, rootOnlyReason } from "@dib/test";
+import { expectHostClean, hostSnapshot, isRoot, rootOnlyReason } from "@dib/test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { partitionNodeName } from "./partition-devices.js";
 import { type PartitioningRecord, partitioningPlugin } from "./partitioning-plugin.js";
@@ -17,17 +17,6 @@ const noKernelHelp: HostCapabilities = {
   partxAdd: false,
   vfatMount: false,
 };
-
-/**
- * expectHostClean, limited to what this test made (everything lives under `dir`): other
- * builds on a shared machine attach and detach their own loop devices meanwhile.
- */
-function expectHostClean(before: HostSnapshot, dir: string): void {
-  const now = hostSnapshot();
-  const leftLoops = now.loops.filter((l) => !before.loops.includes(l) && l.includes(dir));
-  const leftMounts = now.mounts.filter((m) => !before.mounts.includes(m) && m.startsWith(dir));
-  expect({ loops: leftLoops, mounts: leftMounts }).toEqual({ loops: [], mounts: [] });
-}
 
 describe.runIf(isRoot)(`partitioning a real loop device${rootOnlyReason}`, () => {
   let before: ReturnType<typeof hostSnapshot>;
@@ -55,15 +44,7 @@ describe.runIf(isRoot)(`partitioning a real loop device${rootOnlyReason}`, () =>
       host,
       ledger,
       params: { buildDir: dir, imageDir: dir, mountBase: join(dir, "mnt"), rootFsType: "ext4" },
-      state: {
-        blockdev: { image0: { device: loop.detail.device, image } },
-        filesys: {},
-        fs_labels: [],
-        sorted_mount_points: [],
-        mount: {},
-        mount_order: [],
-        fstab: {},
-      } as BlockDeviceState,
+      state: { ...emptyState(), blockdev: { image0: { device: loop.detail.device, image } } },
       capabilities: { ...noKernelHelp, ...capabilities },
       stateDir: join(dir, "states"),
     };
@@ -94,7 +75,7 @@ describe.runIf(isRoot)(`partitioning a real loop device${rootOnlyReason}`, () =>
     for (const node of [...nodes].reverse()) await node.umount?.(ctx);
     await ledger.release(loopSeq);
     expect(ledger.held()).toEqual([]);
-    expectHostClean(before, dir);
+    expectHostClean(before, [dir]);
   }
 
   const mbrWithLogicals: PartitioningConfig = {
@@ -219,6 +200,6 @@ describe.runIf(isRoot)(`partitioning a real loop device${rootOnlyReason}`, () =>
     for (const node of [...nodes].reverse()) await node.rollback?.(ctx);
     expect(ledger.held().map((e) => e.seq)).toEqual([loop.seq]);
     await ledger.release(loop.seq);
-    expectHostClean(before, dir);
+    expectHostClean(before, [dir]);
   });
 });

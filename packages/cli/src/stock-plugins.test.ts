@@ -1,13 +1,10 @@
 import { readFileSync } from "node:fs";
 import { defaultParams, planBlockDevice } from "@dib/block-device";
+import { blockDeviceConformance } from "@dib/test";
 import { describe, expect, it } from "vitest";
-import {
-  configNames,
-  configUrl,
-  expected,
-  stockUrl,
-} from "./__fixtures__/block-device-conformance.js";
 import { stockPlugins } from "./stock-plugins.js";
+
+const { configNames, configUrl, expected, stockUrl } = blockDeviceConformance;
 
 const params = defaultParams("/nonexistent", { imageSize: 2 * 1024 ** 3 });
 const plan = (config: string) => planBlockDevice(config, { plugins: stockPlugins, params });

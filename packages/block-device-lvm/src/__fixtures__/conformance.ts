@@ -1,14 +1,13 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { GraphEntry } from "@dib/block-device";
+import { blockDeviceConformance } from "@dib/test";
 
-const expectedDir = fileURLToPath(
-  new URL("../../../../../shared/conformance/dib/block-device/expected/", import.meta.url),
-);
+const expectedDir = join(blockDeviceConformance.conformanceDir, "expected");
 
 /** What DIB's own code produced for one of its test configs (graph, edges, commands, state). */
 export function expected(name: string) {
-  return JSON.parse(readFileSync(`${expectedDir}${name}.expected.json`, "utf8")) as {
+  return JSON.parse(readFileSync(join(expectedDir, `${name}.expected.json`), "utf8")) as {
     graph_config: GraphEntry[];
     edges: [string, string][];
     nodes: string[];

@@ -1,4 +1,9 @@
-import type { BlockDeviceState, HostCapabilities, NodeContext } from "@dib/block-device";
+import {
+  type BlockDeviceState,
+  emptyState,
+  type HostCapabilities,
+  type NodeContext,
+} from "@dib/block-device";
 import type { Host, Ledger, LedgerResource, LoopOptions, RunOptions, RunResult } from "@dib/host";
 
 /**
@@ -57,16 +62,7 @@ export function fakeContext(options: {
       mountBase: "/tmp/mnt",
       rootFsType: "ext4",
     },
-    state: {
-      blockdev: {},
-      filesys: {},
-      fs_labels: [],
-      sorted_mount_points: [],
-      mount: {},
-      mount_order: [],
-      fstab: {},
-      ...options.state,
-    } as BlockDeviceState,
+    state: { ...emptyState(), ...options.state },
     stateDir: "/tmp/build/states/block-device",
     capabilities: {
       deviceMapper: true,

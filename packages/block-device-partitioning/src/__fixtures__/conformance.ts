@@ -1,14 +1,11 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { fileURLToPath } from "node:url";
 import { configTreeToGraph } from "@dib/block-device";
+import { blockDeviceConformance } from "@dib/test";
 import { parse } from "yaml";
 import { type PartitioningConfig, partitioningSchema } from "../schema.js";
 
-/** DIB's block-device fixtures, from shared/ beside the checkout. */
-export const conformanceDir = fileURLToPath(
-  new URL("../../../../../shared/conformance/dib/block-device/", import.meta.url),
-);
+export const { conformanceDir } = blockDeviceConformance;
 
 const PLUGINS = new Set(["local_loop", "partitioning", "lvm", "mkfs", "mount", "fstab"]);
 

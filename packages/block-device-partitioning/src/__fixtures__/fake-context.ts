@@ -1,6 +1,11 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import type { BlockDeviceState, HostCapabilities, NodeContext } from "@dib/block-device";
+import {
+  type BlockDeviceState,
+  emptyState,
+  type HostCapabilities,
+  type NodeContext,
+} from "@dib/block-device";
 import type { Host, Ledger, LoopOptions, RunOptions, RunResult } from "@dib/host";
 
 const run = promisify(execFile);
@@ -79,16 +84,7 @@ export function fakeContext(
       mountBase: "/tmp/mnt",
       rootFsType: "ext4",
     },
-    state: {
-      blockdev: {},
-      filesys: {},
-      fs_labels: [],
-      sorted_mount_points: [],
-      mount: {},
-      mount_order: [],
-      fstab: {},
-      ...state,
-    } as BlockDeviceState,
+    state: { ...emptyState(), ...state },
     stateDir: "/tmp/build/states/block-device",
     capabilities: {
       deviceMapper: false,

@@ -17,10 +17,17 @@ import {
   probeCapabilities,
 } from "@dib/block-device";
 import { Host, Ledger, mountsBelow } from "@dib/host";
-import { type HostSnapshot, hostSnapshot, isRoot, rootOnlyReason } from "@dib/test";
+import {
+  blockDeviceConformance,
+  type HostSnapshot,
+  hostSnapshot,
+  isRoot,
+  rootOnlyReason,
+} from "@dib/test";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { stockUrl } from "../__fixtures__/block-device-conformance.js";
 import { stockPlugins } from "../stock-plugins.js";
+
+const { stockUrl } = blockDeviceConformance;
 
 const GiB = 1024 ** 3;
 

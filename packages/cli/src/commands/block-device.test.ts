@@ -1,7 +1,9 @@
+import { blockDeviceConformance } from "@dib/test";
 import { Command } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { configUrl, stockUrl } from "../__fixtures__/block-device-conformance.js";
 import { configArgument, registerBlockDeviceCommand } from "./block-device.js";
+
+const { configUrl, stockUrl } = blockDeviceConformance;
 
 async function run(args: string[]): Promise<string> {
   const out: string[] = [];
