@@ -17,8 +17,9 @@ import {
 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 
-function leftoverWorkDirs(): string[] {
-  return readdirSync(tmpdir()).filter((n) => n.startsWith("dib-boot-"));
+/** Scratch directories bootTest left in `dir`: each boot below makes its own there. */
+function leftoverWorkDirs(dir: string): string[] {
+  return readdirSync(dir).filter((n) => n.startsWith("dib-boot-"));
 }
 
 describe.runIf(isRoot)(`bootTest on a real QEMU guest${rootOnlyReason}`, () => {
@@ -27,19 +28,18 @@ describe.runIf(isRoot)(`bootTest on a real QEMU guest${rootOnlyReason}`, () => {
   let workDir: string;
   let guest: TinyGuest;
   let before: ReturnType<typeof hostSnapshot>;
-  let workDirsBefore: string[];
 
   beforeAll(async () => {
     before = hostSnapshot();
-    workDirsBefore = leftoverWorkDirs();
     workDir = mkdtempSync(join(tmpdir(), "dib-boot-test-it-"));
     guest = await makeTinyGuest(host, workDir);
   }, 600_000);
 
   afterAll(() => {
+    const left = leftoverWorkDirs(workDir);
     rmSync(workDir, { recursive: true, force: true });
     expectHostClean(before);
-    expect(leftoverWorkDirs()).toEqual(workDirsBefore);
+    expect(left).toEqual([]);
   });
 
   it("boots with BIOS, logs in on the serial console and runs commands on a grown disk, leaving the image untouched", async () => {
@@ -48,6 +48,7 @@ describe.runIf(isRoot)(`bootTest on a real QEMU guest${rootOnlyReason}`, () => {
     const progress: string[] = [];
     const result = await bootTest({
       host,
+      tmpDir: workDir,
       image: guest.disk,
       kernel: guest,
       login,
@@ -91,6 +92,7 @@ describe.runIf(isRoot)(`bootTest on a real QEMU guest${rootOnlyReason}`, () => {
   it("boots through OVMF with --uefi", async () => {
     const result = await bootTest({
       host,
+      tmpDir: workDir,
       image: guest.disk,
       kernel: guest,
       uefi: true,
@@ -109,6 +111,7 @@ describe.runIf(isRoot)(`bootTest on a real QEMU guest${rootOnlyReason}`, () => {
   it("fails with the console tail when the password is wrong", async () => {
     const result = await bootTest({
       host,
+      tmpDir: workDir,
       kernel: guest,
       login: { user: TINY_USER, password: "wrong" },
       commands: ["true"],
@@ -123,6 +126,7 @@ describe.runIf(isRoot)(`bootTest on a real QEMU guest${rootOnlyReason}`, () => {
   it("times out when the expected text never appears, and reports what the console showed", async () => {
     const result = await bootTest({
       host,
+      tmpDir: workDir,
       kernel: guest,
       expect: "this never appears",
       timeoutMs: 25_000,
@@ -136,6 +140,7 @@ describe.runIf(isRoot)(`bootTest on a real QEMU guest${rootOnlyReason}`, () => {
   it("reports QEMU's own error when it cannot start the guest", async () => {
     const result = await bootTest({
       host,
+      tmpDir: workDir,
       kernel: { kernel: join(workDir, "no-such-kernel") },
       timeoutMs: 30_000,
     });

@@ -43,6 +43,11 @@ export interface BootTestOptions {
   /** Where the OVMF firmware is (default /usr/share/OVMF). */
   ovmfDir?: string;
   qemu?: string;
+  /**
+   * Where the boot's scratch directory (overlay, UEFI variables, console log) is made and
+   * removed again (default: the system's temporary directory).
+   */
+  tmpDir?: string;
   /** Every console line as it arrives, cleaned of terminal escapes. */
   onConsoleLine?: (line: string) => void;
   /** Milestones, for a progress display: QEMU started, the prompt came, a command starts. */
@@ -128,7 +133,7 @@ export async function bootTest(options: BootTestOptions): Promise<BootTestResult
   const accel = await resolveAccel(options.accel ?? "auto", host, qemuBinary);
   const format = options.image ? (await imageFormat(host, options.image)).format : undefined;
 
-  const workDir = mkdtempSync(join(tmpdir(), "dib-boot-"));
+  const workDir = mkdtempSync(join(options.tmpDir ?? tmpdir(), "dib-boot-"));
   const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
   // If dib is interrupted, the interrupt handler ends QEMU; this takes the files with it.
   process.once("exit", removeWorkDir);
