@@ -16,6 +16,11 @@ interface FakeGuestOptions {
   bash?: boolean;
   /** Throw away what is typed while login checks the password, as some logins do. */
   dropTypeahead?: boolean;
+  /**
+   * Keep only the end of the first line typed while login checks the password, from its
+   * first quote on: the shell then waits at PS2 for the quote to close.
+   */
+  truncateTypeahead?: boolean;
   commands?: Record<string, { out: string; rc: number }>;
 }
 
@@ -36,6 +41,8 @@ class FakeGuest {
   private queued: string[] = [];
   private hung = false;
   private group: string[] | undefined;
+  /** An unfinished command with an open single quote: the shell shows PS2 and reads on. */
+  private openQuote = false;
 
   constructor(private readonly options: FakeGuestOptions = {}) {
     this.console = new SerialConsole((text) => this.receive(text));
@@ -57,6 +64,14 @@ class FakeGuest {
 
   private receive(text: string): void {
     this.typed.push(text);
+    if (text === "\x03") {
+      if (this.state === "shell") {
+        this.openQuote = false;
+        this.emit("^C\r\n");
+        this.prompt();
+      }
+      return;
+    }
     if (this.echo && this.state !== "password" && this.state !== "checking") {
       this.emit(text.replace(/\n/g, "\r\n"));
     }
@@ -83,7 +98,9 @@ class FakeGuest {
         }
         return;
       case "checking":
-        if (!this.options.dropTypeahead) this.queued.push(line);
+        if (this.options.truncateTypeahead && this.queued.length === 0) {
+          this.queued.push(line.slice(line.indexOf("'") + 1));
+        } else if (!this.options.dropTypeahead) this.queued.push(line);
         return;
       case "shell":
         this.execute(line);
@@ -103,6 +120,16 @@ class FakeGuest {
 
   private execute(line: string): void {
     if (this.bracketedPaste) this.emit("\x1b[?2004l\r");
+    if (this.openQuote || (line.match(/'/g)?.length ?? 0) % 2 === 1) {
+      if ((line.match(/'/g)?.length ?? 0) % 2 === 1) this.openQuote = !this.openQuote;
+      if (this.openQuote) {
+        this.emit("> ");
+        return;
+      }
+      this.lastRc = 127;
+      this.prompt();
+      return;
+    }
     const begin = /^printf '__DIB_BEGIN_%s__\\n' (\d+); \{$/.exec(line);
     const end = /^\} <\/dev\/null; printf '\\n__DIB_RC_%s=%s\\n' (\d+) "\$\?"$/.exec(line);
     if (begin) {
@@ -227,6 +254,17 @@ describe("the serial console protocol", () => {
     const ran = await runCommand(guest.console, "id", 1, cursor, inSeconds(2));
     expect(ran.result.output).toBe("uid=0(root)");
     expect(guest.typed.filter((t) => t.includes("__DIB_READY_")).length).toBeGreaterThan(1);
+  });
+
+  it("interrupts a shell left at PS2 by a probe that lost its start, then asks again", async () => {
+    const guest = new FakeGuest({
+      truncateTypeahead: true,
+      commands: { id: { out: "uid=0(root)\n", rc: 0 } },
+    });
+    const cursor = await bootAndLogIn(guest);
+    const ran = await runCommand(guest.console, "id", 1, cursor, inSeconds(2));
+    expect(ran.result.output).toBe("uid=0(root)");
+    expect(guest.typed).toContain("\x03");
   });
 
   it("fails with DIB_BOOT_LOGIN_FAILED when the guest answers Login incorrect", async () => {

@@ -25,6 +25,15 @@ const FATAL: ConsoleMatcher[] = [
 
 const PASSWORD_PROMPT = /[Pp]assword:\s*$/;
 const LOGIN_INCORRECT = /Login incorrect|Authentication failure/;
+/**
+ * A probe echoed after the shell's continuation prompt (PS2, "> "): the shell is in the
+ * middle of an unfinished command, such as an open quote left when the tty threw away the
+ * start of a line typed while login handed over to the shell, and will read every later
+ * probe as more of it. Seen under TCG on a loaded host.
+ */
+const CONTINUATION = /^> .*__DIB_READY_/;
+/** Ctrl-C: makes an interactive shell drop the unfinished command. */
+const INTERRUPT = "\x03";
 /** How often to ask whether the shell after login is reading yet. */
 export const READY_PROBE_INTERVAL_MS = 3000;
 
@@ -145,6 +154,7 @@ export async function waitForShell(
       [
         { name: "ready", pattern: /__DIB_READY_(\d+)__/ },
         { name: "incorrect", pattern: LOGIN_INCORRECT },
+        { name: "continuation", pattern: CONTINUATION },
       ],
       cursor,
       Math.min(deadline, Date.now() + probeIntervalMs),
@@ -152,6 +162,12 @@ export async function waitForShell(
     if (result.kind === "closed") throw timeoutOrClosed(result, "a shell after logging in");
     if (result.kind === "match" && result.name === "incorrect")
       throw loginRefused(options.user ?? "the user");
+    if (result.kind === "match" && result.name === "continuation") {
+      // Every probe already echoed there went into the same unfinished command: skip them.
+      console.write(INTERRUPT);
+      cursor = console.end();
+      continue;
+    }
     if (result.kind === "match") {
       cursor = result.cursor;
       break;
