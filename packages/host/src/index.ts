@@ -34,5 +34,6 @@ export {
   parseMountinfo,
   readMountinfo,
 } from "./mountinfo.js";
+export { type ResolveInRootOptions, resolveInRoot } from "./path-in-root.js";
 export { type SafeRemoveOptions, safeRemove } from "./safe-remove.js";
 export { findTool, requireTools, TOOL_PACKAGES, type ToolStatus, toolStatus } from "./tools.js";
