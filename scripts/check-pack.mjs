@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Packs every publishable workspace package the way `pnpm publish` would and fails when an
 // element's hook script lost its executable bit in the tarball (DIB's runner skips such
-// scripts silently). Usage: node scripts/check-pack.mjs [DEST_DIR]  (prints the tarballs; without
+// scripts silently) or has no LICENSE. Usage: node scripts/check-pack.mjs [DEST_DIR]  (prints the tarballs; without
 // DEST_DIR they go to a temporary directory that is removed at the end)
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -25,6 +25,10 @@ for (const tarball of readdirSync(dest).filter((f) => f.endsWith(".tgz"))) {
   const lines = execFileSync("tar", ["-tvzf", join(dest, tarball)], { encoding: "utf8" }).split(
     "\n",
   );
+  if (!lines.some((line) => line.split(/\s+/)[6] === "package/LICENSE")) {
+    process.stderr.write(`${tarball}: no LICENSE (run node scripts/package-metadata.mjs)\n`);
+    failures++;
+  }
   for (const line of lines) {
     const [mode, , , , , , name] = line.split(/\s+/);
     if (!name || !HOOK_DIRS.test(name) || mode?.startsWith("d")) continue;
@@ -40,6 +44,6 @@ if (!keep) {
   process.stdout.write(`check-pack: ${packages.length} packages packed\n`);
 }
 if (failures > 0) {
-  process.stderr.write(`check-pack: ${failures} hook script(s) without their exec bit\n`);
+  process.stderr.write(`check-pack: ${failures} problem(s) in the tarballs\n`);
   process.exit(1);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up this Debian machine (and the minbase tree the element tests use) and runs every
 # check and test: build, typecheck, lint,
-# package check, then the unit, root integration and end-to-end tests (`pnpm test`).
+# release checks (changesets, package metadata, packed tarballs), then the unit, root integration and end-to-end tests (`pnpm test`).
 set -euo pipefail
 export TURBO_TELEMETRY_DISABLED=1
 cd "$(dirname "$0")/.."
@@ -9,5 +9,8 @@ scripts/setup-host.sh
 scripts/make-test-minbase.sh
 pnpm turbo run build typecheck --output-logs=errors-only
 pnpm lint
+# Release hygiene: every changeset names a workspace package, metadata and LICENSE in step.
+pnpm -s changeset status >/dev/null
+pnpm check:metadata
 pnpm check:pack
 pnpm test
