@@ -35,7 +35,11 @@ export function checkMountPointUnique(
   }
 }
 
-/** Where a mount point is on the host: `/` is `mountBase` itself. */
+/**
+ * Where a mount point is on the host by plain path arithmetic: `/` is `mountBase` itself.
+ * Mounting resolves the path inside the mounted tree instead (`resolveInRoot`), so that a
+ * symlink in the image cannot lead outside it.
+ */
 export function hostPathOf(mountBase: string, mountPoint: string): string {
   const relative = mountPoint.replace(/^\/+/, "");
   return relative === "" ? mountBase : `${mountBase.replace(/\/+$/, "")}/${relative}`;

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -176,5 +176,50 @@ describe("mount", () => {
         params: defaultParams(dir),
       }),
     ).toThrow("MountPoint config needs mount_point");
+  });
+
+  it("refuses a mount point with .. or a relative one before anything is made", () => {
+    const plan = (mountPoint: string) =>
+      planBlockDevice(
+        `- mkfs: {name: a}\n- mkfs: {name: b}\n- mount: {name: m_a, base: a, mount_point: /}\n- mount: {name: m_b, base: b, mount_point: "${mountPoint}"}`,
+        { plugins: [fsStub, mountPlugin], params: defaultParams(dir) },
+      );
+    expect(() => plan("/../../../hostdir")).toThrow(
+      expect.objectContaining({
+        code: "DIB_BLOCK_DEVICE_CONFIG",
+        message:
+          'Config entry mount "m_b" is invalid: [3].mount.mount_point: mount point [/../../../hostdir] contains "..": it must name a directory inside the image',
+      }),
+    );
+    expect(() => plan("relative/dir")).toThrow(
+      /mount point \[relative\/dir\] is not an absolute path/,
+    );
+    expect(() => plan("/boot/")).toThrow(/is not normalised: write it as \/boot/);
+  });
+
+  it("mounts below a symlink of the image's tree inside the tree, never on the host", async () => {
+    const graph = planBlockDevice(
+      "- mkfs: {name: root}\n- mkfs: {name: boot}\n- mount: {name: m_root, base: root, mount_point: /}\n- mount: {name: m_boot, base: boot, mount_point: /boot/efi}",
+      { plugins: [fsStub, mountPlugin], params: defaultParams(dir) },
+    );
+    const mnt = join(dir, "mnt");
+    ctx = context(
+      stateWith({ root: ["/dev/loopXp1", "ext4"], boot: ["/dev/loopXp2", "ext4"] }),
+      true,
+    );
+    const [, , rootMount, bootMount] = graph.order;
+    await rootMount?.create(ctx);
+    // What the root filesystem holds once mounted: /boot leads "up" to the host's /etc.
+    symlinkSync("/../../../../etc", join(mnt, "boot"));
+    await bootMount?.create(ctx);
+    expect(host.calls.at(-1)).toEqual([
+      "mount",
+      "-t",
+      "ext4",
+      "/dev/loopXp2",
+      join(mnt, "etc/efi"),
+    ]);
+    expect(ctx.state.mount["/boot/efi"]?.path).toBe(join(mnt, "etc/efi"));
+    expect(existsSync("/etc/efi")).toBe(false);
   });
 });

@@ -6,13 +6,8 @@ import type {
   NodeContext,
   PluginContext,
 } from "@dib/block-device";
-import { DibError, type Ledger } from "@dib/host";
-import {
-  checkMountPointUnique,
-  hostPathOf,
-  previousMount,
-  sortedMountPoints,
-} from "./mount-order.js";
+import { DibError, type Ledger, resolveInRoot } from "@dib/host";
+import { checkMountPointUnique, previousMount, sortedMountPoints } from "./mount-order.js";
 import { type MountConfig, mountSchema } from "./schema.js";
 import { writeStagingInto } from "./vfat-staging.js";
 
@@ -57,8 +52,10 @@ class MountNode implements BlockDeviceNode {
       return;
     }
     const mountPoint = this.config.mount_point;
-    const path = hostPathOf(params.mountBase, mountPoint);
-    mkdirSync(path, { recursive: true });
+    // The filesystems mounted so far are the image's tree: a symlink there (an element made
+    // /boot a link to /../../etc) is resolved inside it, never followed onto the host.
+    mkdirSync(params.mountBase, { recursive: true });
+    const path = resolveInRoot(params.mountBase, mountPoint, { create: true });
     if (FAT.has(fs.fstype) && !capabilities.vfatMount) {
       // Hooks see an ordinary directory here; umount writes its content with mtools.
       const staging = join(ctx.stateDir, "vfat-staging", this.name);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Host, Ledger, MountOptions } from "@dib/host";
@@ -85,6 +85,28 @@ describe("mountChrootFilesystems", () => {
       ]);
     } finally {
       rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("mounts inside the tree when the image's /proc and /sys are symlinks leading out", async () => {
+    const scratch = mkdtempSync(join(tmpdir(), "phase-runner-links-"));
+    const root = join(scratch, "root");
+    try {
+      mkdirSync(root);
+      symlinkSync("/../../../../../escaped", join(root, "proc"));
+      symlinkSync(join(scratch, "host-sys"), join(root, "sys"));
+      const { ledger, calls } = recordingLedger();
+      await mountChrootFilesystems(root, { host: {} as Host, ledger, mountinfo: MOUNTINFO });
+      expect(calls.slice(0, 4)).toEqual([
+        `mount proc proc ${root}/escaped `,
+        `mount bind /dev ${root}/dev private`,
+        `mount devpts devpts ${root}/dev/pts rw,nosuid,noexec,relatime,gid=5,mode=620,ptmxmode=000`,
+        `mount sysfs sysfs ${root}${scratch}/host-sys ro`,
+      ]);
+      expect(existsSync(join(scratch, "host-sys"))).toBe(false);
+      expect(existsSync("/escaped")).toBe(false);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
     }
   });
 

@@ -1,6 +1,5 @@
-import { mkdirSync, readFileSync, realpathSync } from "node:fs";
-import { join } from "node:path";
-import { DibError, type Host, type Ledger, type MountOptions } from "@dib/host";
+import { readFileSync, realpathSync } from "node:fs";
+import { DibError, type Host, type Ledger, type MountOptions, resolveInRoot } from "@dib/host";
 
 export interface ChrootFilesystems {
   root: string;
@@ -56,8 +55,9 @@ export async function mountChrootFilesystems(
   }
   const seqs: number[] = [];
   const mount = async (sub: string, spec: Omit<MountOptions, "target">) => {
-    const target = join(real, sub);
-    mkdirSync(target, { recursive: true });
+    // Resolved inside the tree: an image whose /dev or /proc is a symlink (to /../../etc,
+    // say) gets it mounted inside itself, never over a host directory.
+    const target = resolveInRoot(real, sub, { create: true });
     seqs.push((await ledger.mount({ ...spec, target })).seq);
   };
   const release = async () => {

@@ -1,6 +1,6 @@
-import { lstatSync, mkdirSync, realpathSync, rmdirSync } from "node:fs";
+import { lstatSync, realpathSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
-import { DibError, isAtOrBelow, type Ledger } from "@dib/host";
+import { DibError, type Ledger, resolveInRoot } from "@dib/host";
 import { IN_TARGET_DIR } from "./hook-dir.js";
 
 const RMDIR_TIMEOUT_MS = 10_000;
@@ -36,11 +36,8 @@ export async function mountHooksInTarget(
       },
     );
   }
-  const path = join(realRoot, IN_TARGET_DIR);
-  mkdirSync(path, { recursive: true });
-  if (!isAtOrBelow(realpathSync(path), realRoot)) {
-    throw new DibError("DIB_CHROOT_TMP_SYMLINK", `${path} leads out of ${realRoot}`);
-  }
+  // Made and resolved inside the root: a link at in_target.d cannot lead out of it.
+  const path = resolveInRoot(realRoot, IN_TARGET_DIR, { create: true });
   const { seq } = await ledger.mount({
     source: hooksDir,
     target: path,
