@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseBuildOptions } from "./build-options.js";
-import { checksumSetting, phaseEnvironment } from "./hook-env.js";
+import { checksumSetting, findOnPath, phaseEnvironment, runsInChroot } from "./hook-env.js";
 import type { Workspace } from "./workspace.js";
 
 const workspace = {
@@ -52,9 +52,77 @@ describe("phaseEnvironment", () => {
   });
 
   it("puts the workspace's bin first on PATH, so hooks find dib-cli", () => {
-    expect(phaseEnvironment(options, workspace, variables, "extra-data").PATH).toBe(
-      "/tmp/dib_build.x/build/bin:/usr/bin:/bin",
+    expect(
+      phaseEnvironment(options, workspace, variables, "extra-data", { root: false }).PATH,
+    ).toBe("/tmp/dib_build.x/build/bin:/usr/bin:/bin");
+  });
+
+  it("puts the sudo stand-in on PATH for the outside phases of a root build only", () => {
+    const shims = "/tmp/dib_build.x/build/hooks/dib-lib/shims";
+    for (const phase of [
+      "root",
+      "extra-data",
+      "post-root",
+      "block-device",
+      "pre-finalise",
+      "cleanup",
+    ]) {
+      expect(phaseEnvironment(options, workspace, variables, phase, { root: true }).PATH).toBe(
+        `/tmp/dib_build.x/build/bin:${shims}:/usr/bin:/bin`,
+      );
+    }
+    for (const phase of ["pre-install", "install", "post-install", "finalise"]) {
+      expect(
+        phaseEnvironment(options, workspace, variables, phase, { root: true }).PATH,
+      ).not.toContain(shims);
+    }
+  });
+
+  it("sets _LIB in every phase: the hooks tree's copy outside, its /tmp/in_target.d view inside", () => {
+    expect(phaseEnvironment(options, workspace, variables, "root")._LIB).toBe(
+      "/tmp/dib_build.x/build/hooks/dib-lib",
     );
+    expect(phaseEnvironment(options, workspace, variables, "cleanup")._LIB).toBe(
+      "/tmp/dib_build.x/build/hooks/dib-lib",
+    );
+    expect(phaseEnvironment(options, workspace, variables, "install")._LIB).toBe(
+      "/tmp/in_target.d/dib-lib",
+    );
+    expect(phaseEnvironment(options, workspace, variables, "finalise")._LIB).toBe(
+      "/tmp/in_target.d/dib-lib",
+    );
+    expect(runsInChroot("post-install.d")).toBe(true);
+    expect(runsInChroot("pre-finalise")).toBe(false);
+  });
+
+  it("sets DIB_PYTHON_EXEC to the user's choice, else the first python3 on the build's PATH", () => {
+    const env = phaseEnvironment(options, workspace, variables, "root");
+    expect(env.DIB_PYTHON_EXEC).toBe(findOnPath("python3", "/usr/bin:/bin"));
+    expect(env.DIB_PYTHON_EXEC).toMatch(/python3$/);
+    const chosen = parseBuildOptions({
+      ...options,
+      env: { ...options.env, DIB_PYTHON_EXEC: "/opt/py/bin/python3" },
+    });
+    expect(phaseEnvironment(chosen, workspace, variables, "root").DIB_PYTHON_EXEC).toBe(
+      "/opt/py/bin/python3",
+    );
+    const none = parseBuildOptions({ ...options, env: { PATH: "/nonexistent" } });
+    expect(phaseEnvironment(none, workspace, variables, "root").DIB_PYTHON_EXEC).toBeUndefined();
+  });
+
+  it("exports DIB_ENV as the DIB_* variables the build started with, and DIB_ARGS", () => {
+    const env = phaseEnvironment(
+      parseBuildOptions({ ...options, env: { ...options.env, DIB_X: 'a "b" $c' } }),
+      workspace,
+      variables,
+      "install",
+    );
+    expect(env.DIB_ENV?.split("\n")).toEqual([
+      'declare -x DIB_RELEASE="trixie"',
+      'declare -x DIB_X="a \\"b\\" \\$c"',
+    ]);
+    expect(env.DIB_ARGS).toBe("-o out/img debian-minimal");
+    expect(env.TMP_HOOKS_PATH).toBe("/tmp/dib_build.x/build/hooks");
   });
 
   it("sets TARGET_ROOT for root.d and cleanup.d only", () => {

@@ -1,3 +1,6 @@
+import { accessSync, constants } from "node:fs";
+import { join } from "node:path";
+import { HOOK_LIBRARY_FOLDER, IN_TARGET_HOOK_LIBRARY, SHIMS_FOLDER } from "@dib/hook-library";
 import {
   type BlockDeviceFacts,
   type HookEnvironmentInput,
@@ -22,16 +25,61 @@ export interface BuildVariables {
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/** The hook phases that run inside the chroot (§2.2); every other phase runs outside. */
+const CHROOT_PHASES: ReadonlySet<string> = new Set([
+  "pre-install",
+  "install",
+  "post-install",
+  "finalise",
+]);
+
+/** Whether hooks of `phase` (`install`, `root.d`, …) run inside the chroot. */
+export function runsInChroot(phase: string): boolean {
+  return CHROOT_PHASES.has(phase.replace(/\.d$/, ""));
+}
+
+/**
+ * `_LIB` for a phase: the hook library copied into the hooks tree (installHookLibrary),
+ * seen from outside at `<hooks>/dib-lib` and from the chroot at /tmp/in_target.d/dib-lib.
+ * DIB's `_LIB` is a host path even in the chroot, where it does not exist; ours works in
+ * both places.
+ */
+export function hookLibraryPath(hooksDir: string, phase: string): string {
+  return runsInChroot(phase) ? IN_TARGET_HOOK_LIBRARY : join(hooksDir, HOOK_LIBRARY_FOLDER);
+}
+
+/** The first executable `name` on `path`, as a shell's command lookup finds it. */
+export function findOnPath(name: string, path: string): string | undefined {
+  for (const dir of path.split(":")) {
+    if (dir === "") continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here; keep looking
+    }
+  }
+  return undefined;
+}
+
+/** Whether this process runs as root (the sudo stand-in is only for root builds). */
+function isRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
 /**
  * The complete environment of one phase: the build's starting environment (already
- * cleared by `-c`), DIB's variables over it (§1.3), and for outside phases the
- * workspace's bin folder first on PATH, so hooks find `dib-cli`.
+ * cleared by `-c`), DIB's variables over it (§1.3) with `_LIB` and `DIB_PYTHON_EXEC`,
+ * and the workspace's bin folder first on PATH, so hooks find `dib-cli` (and, outside
+ * the chroot of a root build, the library's `sudo` stand-in).
  */
 export function phaseEnvironment(
   options: BuildOptions,
   workspace: Workspace,
   variables: BuildVariables,
   phase: string,
+  runtime: { root?: boolean } = {},
 ): Record<string, string> {
   const input: HookEnvironmentInput = {
     arch: variables.arch,
@@ -55,12 +103,23 @@ export function phaseEnvironment(
     args: options.dibArgs === "" ? [] : [options.dibArgs],
     startEnv: options.env,
     phase,
+    lib: hookLibraryPath(workspace.hooksDir, phase),
   };
+  const basePath = options.env.PATH ?? DEFAULT_PATH;
+  // DIB_PYTHON_EXEC: what the user set, else the host's python3 (DIB sets its own python).
+  const python = options.env.DIB_PYTHON_EXEC || findOnPath("python3", basePath);
+  if (python) input.pythonExec = python;
   if (variables.blockDevice) input.blockDevice = variables.blockDevice;
   if (variables.imageSizeKiB !== undefined) input.imageSizeKiB = variables.imageSizeKiB;
   if (variables.tmpImagePath !== undefined) input.tmpImagePath = variables.tmpImagePath;
   const env: Record<string, string> = { ...options.env, ...hookEnvironment(input) };
-  env.PATH = `${workspace.binDir}:${options.env.PATH ?? DEFAULT_PATH}`;
+  // Outside hooks written for DIB call `sudo`; a root build needs none, and the host may
+  // have none, so the library's stand-in comes right after dib-cli's folder.
+  const shims =
+    (runtime.root ?? isRoot()) && !runsInChroot(phase)
+      ? `${join(workspace.hooksDir, HOOK_LIBRARY_FOLDER, SHIMS_FOLDER)}:`
+      : "";
+  env.PATH = `${workspace.binDir}:${shims}${basePath}`;
   env.DIB_DEFAULT_INSTALLTYPE = options.env.DIB_DEFAULT_INSTALLTYPE ?? options.installType;
   if (options.dockerTarget !== undefined) env.DOCKER_TARGET = options.dockerTarget;
   if (options.rootLabel !== undefined) env.ROOT_LABEL = options.rootLabel;
