@@ -82,7 +82,11 @@ function plan(
 ): BlockDeviceGraph {
   const normalised = configTreeToGraph(source.value, registry.names, source.file);
   const merged = mergeRootfsParams(normalised.entries, params);
-  return buildGraph(merged, registry, params, { origins: normalised.origins, file: source.file });
+  const graph = buildGraph(merged, registry, params, {
+    origins: normalised.origins,
+    file: source.file,
+  });
+  return { ...graph, normalised: normalised.entries };
 }
 
 /** Params with DIB's layout below a build directory for whatever is not given. */

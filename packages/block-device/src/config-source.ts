@@ -13,26 +13,37 @@ export interface ConfigSource {
   file?: string | undefined;
 }
 
+const HOW_TO_GIVE = "give YAML text, a file, or file://PATH (DIB_BLOCK_DEVICE_CONFIG, --config)";
+
+function readConfigFile(file: string): ConfigSource {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
+    throw blockDeviceConfigError(
+      missing
+        ? `the block-device config file ${file} does not exist`
+        : `cannot read the block-device config ${file}`,
+      { hint: missing ? HOW_TO_GIVE : (error as Error).message, file, cause: error },
+    );
+  }
+  return { value: parseConfigText(text, file), text, file };
+}
+
 /**
  * Reads a config given the way DIB_BLOCK_DEVICE_CONFIG gives it: `file://<path>` reads
- * that file, anything else is the YAML text itself.
+ * that file, anything else is the YAML text itself. One line that is no YAML list or map
+ * but a plain string (`layout.yaml`, `./disk.yml`) can never be a config, only a file
+ * name: it is read as one, and reported as a missing file when it does not exist.
  */
 export function readConfigSource(config: string): ConfigSource {
-  if (config.startsWith("file://")) {
-    const file = resolve(config.slice("file://".length));
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (error) {
-      throw blockDeviceConfigError(`cannot read the block-device config ${file}`, {
-        hint: (error as Error).message,
-        file,
-        cause: error,
-      });
-    }
-    return { value: parseConfigText(text, file), text, file };
+  if (config.startsWith("file://")) return readConfigFile(resolve(config.slice("file://".length)));
+  const value = parseConfigText(config, undefined);
+  if (typeof value === "string" && !config.includes("\n") && value.trim() !== "") {
+    return readConfigFile(resolve(value.trim()));
   }
-  return { value: parseConfigText(config, undefined), text: config };
+  return { value, text: config };
 }
 
 /** Parses config YAML; a syntax error names the line. */

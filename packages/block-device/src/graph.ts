@@ -14,8 +14,14 @@ export interface PlannedEntry {
 
 /** The block-device graph: what will be created, and in which order. Pure data. */
 export interface BlockDeviceGraph {
-  /** The normalised graph config. */
+  /** The graph config the nodes are made from (with the root-filesystem globals merged in). */
   config: GraphEntry[];
+  /**
+   * DIB's graph form of the config as given (its `config_tree_to_graph`), before the
+   * FS_TYPE / ROOT_LABEL / MKFS_OPTS globals are merged into `mkfs_root`; set when the
+   * graph was planned from a config (`planBlockDevice`, `BlockDevice.plan`).
+   */
+  normalised?: GraphEntry[];
   entries: PlannedEntry[];
   /** Every node, in config order. */
   nodes: BlockDeviceNode[];

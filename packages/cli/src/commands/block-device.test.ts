@@ -1,9 +1,13 @@
+import { resolve } from "node:path";
 import { blockDeviceConformance } from "@dib/test";
 import { Command } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { configArgument, registerBlockDeviceCommand } from "./block-device.js";
 
-const { configUrl, stockUrl } = blockDeviceConformance;
+const { configNames, configUrl, expected, stockUrl } = blockDeviceConformance;
+
+/** DIB builds a graph for these and fails only in create; dib refuses them up front (MBR type EF00). */
+const REFUSED_BEFORE_CREATE = new Set(["lvm_tree_multiple_partitions"]);
 
 async function run(args: string[]): Promise<string> {
   const out: string[] = [];
@@ -43,8 +47,53 @@ describe("dib-cli block-device graph", () => {
       "root",
     ]);
     expect(json.edges).toContainEqual(["image0", "root"]);
-    expect(json.config).toContainEqual({
-      mkfs: { base: "root", name: "mkfs_root", type: "ext4", label: "cloudimg-rootfs" },
+    // DIB's graph has no label on mkfs_root: the default label is applied when it is made
+    expect(json.config).toContainEqual({ mkfs: { base: "root", name: "mkfs_root", type: "ext4" } });
+    expect(json.defaults).toEqual({ mkfs_root: { label: "cloudimg-rootfs" } });
+  });
+
+  it("shows the FS_TYPE and ROOT_LABEL a root mkfs without them gets in defaults, not in config", async () => {
+    const json = JSON.parse(
+      await run([
+        "block-device",
+        "graph",
+        "--config",
+        "- local_loop: {name: image0}\n- mkfs: {name: mkfs_root, base: image0}",
+        "--root-fs-type",
+        "xfs",
+        "--json",
+      ]),
+    );
+    expect(json.config).toEqual([
+      { local_loop: { name: "image0" } },
+      { mkfs: { name: "mkfs_root", base: "image0" } },
+    ]);
+    expect(json.defaults).toEqual({ mkfs_root: { type: "xfs", label: "img-rootfs" } });
+  });
+
+  it.each(
+    configNames().filter((name) => {
+      const e = expected(name);
+      return (
+        e?.graph_config !== undefined &&
+        e.create_graph_error === undefined &&
+        !REFUSED_BEFORE_CREATE.has(name)
+      );
+    }),
+  )("prints DIB's graph config for %s", async (name) => {
+    const json = JSON.parse(
+      await run(["block-device", "graph", "--config", configUrl(name), "--json"]),
+    );
+    expect(json.config).toEqual(expected(name)?.graph_config);
+    expect(json.edges).toEqual(expect.arrayContaining(expected(name)?.edges ?? []));
+  });
+
+  it("reports a --config file that does not exist as a missing file", async () => {
+    await expect(
+      run(["block-device", "layout", "--config", "missing.yaml", "--image-size", "1GiB"]),
+    ).rejects.toMatchObject({
+      code: "DIB_BLOCK_DEVICE_CONFIG",
+      message: `the block-device config file ${resolve("missing.yaml")} does not exist`,
     });
   });
 

@@ -8,6 +8,7 @@ import {
   DEFAULT_BLOCK_DEVICE_CONFIG,
   defaultParams,
   GETVAL_SYMBOLS,
+  type GraphEntry,
   parseAbsoluteSize,
   planBlockDevice,
   StateStore,
@@ -20,7 +21,13 @@ import { stockPlugins } from "../stock-plugins.js";
 
 /** `block-device graph --json`: the plan of a config, without a build. */
 export interface GraphJson {
+  /** DIB's graph form of the config, exactly as DIB's graph has it. */
   config: BlockDeviceGraph["config"];
+  /**
+   * What the build fills in where the config says nothing, by node name: `mkfs_root`'s
+   * `type`, `label` and `opts` from FS_TYPE, ROOT_LABEL (or its default) and MKFS_OPTS.
+   */
+  defaults: Record<string, Record<string, unknown>>;
   nodes: string[];
   edges: [string, string][];
   order: string[];
@@ -40,9 +47,27 @@ export interface LayoutJson {
   }[];
 }
 
+/** The keys `effective` has and `given` lacks, per node name (what the build adds). */
+function addedDefaults(
+  given: readonly GraphEntry[],
+  effective: readonly GraphEntry[],
+): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  effective.forEach((entry, i) => {
+    for (const [plugin, values] of Object.entries(entry)) {
+      const before = given[i]?.[plugin] ?? {};
+      const added = Object.fromEntries(Object.entries(values).filter(([k]) => !(k in before)));
+      if (Object.keys(added).length > 0) out[String(values.name)] = added;
+    }
+  });
+  return out;
+}
+
 export function graphJson(graph: BlockDeviceGraph): GraphJson {
+  const config = graph.normalised ?? graph.config;
   return {
-    config: graph.config,
+    config,
+    defaults: addedDefaults(config, graph.config),
     nodes: graph.nodes.map((n) => n.name),
     edges: graph.edges,
     order: graph.order.map((n) => n.name),
