@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import { CommanderError } from "commander";
+import { commandTypo } from "./command-typo.js";
 import { createProgram } from "./program.js";
 import { reportError } from "./report-error.js";
 
@@ -22,6 +23,14 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   const trace =
     args.includes("-x") || args.includes("--trace") || Number(process.env.DIB_DEBUG_TRACE ?? 0) > 0;
   try {
+    if (isBuild && invokedAs !== "disk-image-create" && first !== undefined) {
+      const visible = program
+        .createHelp()
+        .visibleCommands(program)
+        .map((c) => c.name());
+      const typo = await commandTypo(first, visible);
+      if (typo) throw typo;
+    }
     await program.parseAsync(args, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {

@@ -1,7 +1,7 @@
 import { probeCapabilities } from "@dib/block-device";
 import { kvmStatus } from "@dib/boot-test";
 import type { Host } from "@dib/host";
-import { Command } from "commander";
+import { Command, type Option } from "commander";
 import { registerBlockDeviceCommand } from "./commands/block-device.js";
 import { registerBootTestCommand } from "./commands/boot-test.js";
 import { registerBuildCommand } from "./commands/build.js";
@@ -35,5 +35,33 @@ export function createProgram(): Command {
   registerElementInfoCommand(program);
   registerInternalPackageInstallsCommand(program);
   registerBlockDeviceCommand(program);
+  checkRequiredOptionsLast(program);
   return program;
+}
+
+/**
+ * Commander reports a missing required option before an unknown one, so a mistyped
+ * `--buld-dir` is reported as a missing `--build-dir`. The required options are checked
+ * here instead, just before the action runs: after unknown options and missing arguments.
+ */
+function checkRequiredOptionsLast(program: Command): void {
+  const required = new Map<Command, Option[]>();
+  const walk = (command: Command) => {
+    const options = command.options.filter((o) => o.mandatory);
+    for (const option of options) option.makeOptionMandatory(false);
+    if (options.length > 0) required.set(command, options);
+    for (const sub of command.commands) walk(sub);
+  };
+  walk(program);
+  program.hook("preAction", (_program, action) => {
+    for (let command: Command | null = action; command; command = command.parent) {
+      for (const option of required.get(command) ?? []) {
+        if (command.getOptionValue(option.attributeName()) === undefined) {
+          command.error(`error: required option '${option.flags}' not specified`, {
+            code: "commander.missingMandatoryOptionValue",
+          });
+        }
+      }
+    }
+  });
 }
