@@ -11,6 +11,7 @@ import {
   registerElementInfoCommand,
   registerElementsCommand,
   registerInternalPackageInstallsCommand,
+  registerInternalSvcMapCommand,
 } from "./commands/elements.js";
 import { version } from "./version.js";
 
@@ -34,6 +35,7 @@ export function createProgram(): Command {
   registerElementsCommand(program);
   registerElementInfoCommand(program);
   registerInternalPackageInstallsCommand(program);
+  registerInternalSvcMapCommand(program);
   registerBlockDeviceCommand(program);
   checkRequiredOptionsLast(program);
   return program;

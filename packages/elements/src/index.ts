@@ -95,3 +95,12 @@ export {
   type ResolvedElements,
   resolveElements,
 } from "./resolve-elements.js";
+export {
+  mergeSvcMaps,
+  parseSvcMap,
+  readSvcMap,
+  SVC_MAP_FILE,
+  type SvcMap,
+  svcMapSchema,
+  svcMapServicesText,
+} from "./svc-map.js";

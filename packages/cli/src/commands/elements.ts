@@ -10,11 +10,14 @@ import {
   type ElementCatalog,
   elementInfoEnvScript,
   HOOK_PHASES,
+  mergeSvcMaps,
   readElement,
   readElementSummary,
   readPackageInstalls,
+  readSvcMap,
   resolveElements,
   squashPackageInstalls,
+  svcMapServicesText,
 } from "@dib/elements";
 import { DibError } from "@dib/host";
 import type { Command } from "commander";
@@ -319,6 +322,53 @@ export function registerInternalPackageInstallsCommand(
         );
         const squashed = squashPackageInstalls(elements, ctx.env);
         await writeFile(outfile, `${JSON.stringify(squashed, null, 1)}\n`);
+      },
+    );
+}
+
+/**
+ * `dib-cli internal svc-map-merge --elements "a b" --distro NAME OUT`: what the svc-map
+ * element's extra-data.d hook runs to write the image's services file: every element's
+ * svc-map resolved for the distro (distro, family, default, else the name itself).
+ */
+export function registerInternalSvcMapCommand(
+  program: Command,
+  options: ElementsCommandOptions = {},
+): Command {
+  const ctx = context(options);
+  const internal =
+    program.commands.find((c) => c.name() === "internal") ??
+    program.command("internal", { hidden: true }).description("commands element hooks call");
+  return internal
+    .command("svc-map-merge")
+    .description("merge the svc-map files of the build's elements into one services file")
+    .requiredOption("--elements <names>", "space-separated element names ($IMAGE_ELEMENT)")
+    .requiredOption("--distro <name>", "DISTRO_NAME of the image")
+    .option("--path <folders>", "ELEMENTS_PATH")
+    .argument("<outfile>", "where to write the services file")
+    .action(
+      async (
+        outfile: string,
+        opts: { elements: string; distro: string; path?: string },
+        command: Command,
+      ) => {
+        const io = output(command);
+        const names = opts.elements
+          .split(/\s+/)
+          .filter((n) => n !== "")
+          .sort();
+        const dirs = await elementDirs(names, opts.path, ctx.env.IMAGE_ELEMENT_YAML, (path) =>
+          ctx.catalog(path, io),
+        );
+        const maps: {
+          element: string;
+          map: NonNullable<Awaited<ReturnType<typeof readSvcMap>>>;
+        }[] = [];
+        for (const name of names) {
+          const map = await readSvcMap(dirs.get(name) ?? "");
+          if (map) maps.push({ element: name, map });
+        }
+        await writeFile(outfile, svcMapServicesText(mergeSvcMaps(maps, opts.distro)));
       },
     );
 }
