@@ -96,6 +96,11 @@ export {
   resolveElements,
 } from "./resolve-elements.js";
 export {
+  type RetiredElement,
+  retiredElement,
+  retiredElementNames,
+} from "./retired-elements.js";
+export {
   mergeSvcMaps,
   parseSvcMap,
   readSvcMap,

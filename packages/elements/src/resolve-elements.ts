@@ -2,6 +2,7 @@ import { DibError } from "@dib/host";
 import { closeNames } from "./close-names.js";
 import { compareNames } from "./compare-names.js";
 import { assertElementName } from "./element-name.js";
+import { retiredElement } from "./retired-elements.js";
 
 /** What resolution needs to know of an element. */
 export interface ElementRelations {
@@ -116,6 +117,18 @@ function missingElement(
 ): DibError {
   const parent = requiredBy.get(name);
   const parentDir = parent === undefined ? undefined : all.get(parent)?.dir;
+  const retired = retiredElement(name);
+  if (retired) {
+    const where =
+      parent === undefined
+        ? ""
+        : ` '${parent}' still names it (${parentDir ? `${parentDir}/element-deps` : "its element-deps"}).`;
+    return new DibError("DIB_ELEMENT_RETIRED", `Element '${name}' was retired: ${retired.why}`, {
+      hint: `${retired.instead[0]?.toUpperCase()}${retired.instead.slice(1)}.${where}`,
+      file: parentDir && `${parentDir}/element-deps`,
+      details: { element: name, requiredBy: parent, instead: retired.instead },
+    });
+  }
   const suggestions = closeNames(name, all.keys());
   const hints: string[] = [];
   if (suggestions.length > 0)
