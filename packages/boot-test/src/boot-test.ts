@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DibError, type Host, isDibError, requireTools } from "@dib/host";
-import { type AccelRequest, resolveAccel } from "./accel.js";
+import { type AccelRequest, rememberKvmStatus, resolveAccel } from "./accel.js";
 import { type BootPlan, planBoot } from "./boot-plan.js";
 import {
   type CommandResult,
@@ -36,6 +36,13 @@ export interface BootTestOptions {
   /** For the whole test: boot, login and commands (default 300 s). */
   timeoutMs?: number;
   accel?: AccelRequest;
+  /**
+   * With `accel: "auto"` and KVM chosen: how long the guest may print nothing new on its
+   * console before the prompt until it is restarted once under TCG (default 60 s).
+   */
+  kvmStallTimeoutMs?: number;
+  /** Where the KVM probe keeps its guest and its answer (default: bootTestCacheDir()). */
+  cacheDir?: string;
   memoryMiB?: number;
   cpus?: number;
   /** Boot a temporary copy-on-write overlay grown to this size (`20G`, `+5G`). */
@@ -56,6 +63,8 @@ export interface BootTestOptions {
 
 export type BootProgress =
   | { kind: "started"; accel: Accel; firmware: "bios" | "uefi"; qemu: string[] }
+  /** The KVM guest made no progress (or QEMU could not run it): it is restarted under TCG. */
+  | { kind: "accel-fallback"; from: "kvm"; to: "tcg"; reason: string }
   | { kind: "prompt"; secondsToPrompt: number }
   | { kind: "logged-in"; user: string }
   | { kind: "command"; index: number; command: string };
@@ -76,10 +85,18 @@ export interface BootTestResult {
   /** The last console lines (40), the useful part when something went wrong. */
   consoleTail: string[];
   failure?: BootTestFailure;
+  /** Set when the boot started under KVM, made no progress, and was restarted under TCG. */
+  accelFallback?: { from: "kvm"; reason: string };
 }
 
 export const CONSOLE_TAIL_LINES = 40;
 const DEFAULT_TIMEOUT_MS = 300_000;
+/**
+ * A KVM guest prints within seconds (firmware, GRUB, the kernel, systemd): a minute of
+ * silence before the prompt means KVM hangs this guest, as it does on hosts where nested
+ * KVM runs firmware but not Linux.
+ */
+export const KVM_STALL_TIMEOUT_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 15_000;
 const QEMU_EXIT_GRACE_MS = 5_000;
 
@@ -130,31 +147,56 @@ export async function bootTest(options: BootTestOptions): Promise<BootTestResult
   const qemuBinary = options.qemu ?? "qemu-system-x86_64";
   requireTools([qemuBinary, ...(options.image ? ["qemu-img"] : [])], "to boot-test an image");
   const ovmf = options.uefi ? findOvmf(options.ovmfDir) : undefined;
-  const accel = await resolveAccel(options.accel ?? "auto", host, qemuBinary);
+  const request = options.accel ?? "auto";
+  const accel = await resolveAccel(request, host, qemuBinary, {
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+  });
   const format = options.image ? (await imageFormat(host, options.image)).format : undefined;
 
   const workDir = mkdtempSync(join(options.tmpDir ?? tmpdir(), "dib-boot-"));
   const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
   // If dib is interrupted, the interrupt handler ends QEMU; this takes the files with it.
   process.once("exit", removeWorkDir);
-  const plan = planBoot({
-    image: options.image,
-    imageFormat: format,
-    kernel: options.kernel,
-    accel,
-    memoryMiB: options.memoryMiB ?? 1024,
-    cpus: options.cpus ?? 1,
-    resize: options.resize,
-    ovmf,
-    workDir,
-    qemu: qemuBinary,
-  });
+  const plan = (withAccel: Accel) =>
+    planBoot({
+      image: options.image,
+      imageFormat: format,
+      kernel: options.kernel,
+      accel: withAccel,
+      memoryMiB: options.memoryMiB ?? 1024,
+      cpus: options.cpus ?? 1,
+      resize: options.resize,
+      ovmf,
+      workDir,
+      qemu: qemuBinary,
+    });
   try {
-    return await runPlan(plan, options, prompt, accel);
+    // Only a choice dib made is second-guessed: `--accel kvm` is what the user asked for.
+    const watchKvm = request === "auto" && accel === "kvm";
+    const first = await runPlan(plan(accel), options, prompt, accel, {
+      stallMs: watchKvm ? (options.kvmStallTimeoutMs ?? KVM_STALL_TIMEOUT_MS) : undefined,
+    });
+    if (first.stalled === undefined) return first.result;
+    const reason = first.stalled;
+    // KVM hangs guests here whatever the probe said: later boots go straight to TCG.
+    rememberKvmStatus({ usable: false, reason }, qemuBinary, {
+      ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    });
+    host.debug(`boot-test: ${reason}; restarting the guest under TCG`);
+    options.onProgress?.({ kind: "accel-fallback", from: "kvm", to: "tcg", reason });
+    // The restart gets the whole timeout: the time lost went to an accelerator that hung.
+    const second = await runPlan(plan("tcg"), options, prompt, "tcg", {});
+    return { ...second.result, accelFallback: { from: "kvm", reason } };
   } finally {
     process.removeListener("exit", removeWorkDir);
     removeWorkDir();
   }
+}
+
+interface Attempt {
+  result: BootTestResult;
+  /** Why the KVM guest was given up on, when the watchdog fired: restart under TCG. */
+  stalled?: string;
 }
 
 async function runPlan(
@@ -162,7 +204,8 @@ async function runPlan(
   options: BootTestOptions,
   prompt: RegExp,
   accel: Accel,
-): Promise<BootTestResult> {
+  watchdog: { stallMs?: number | undefined },
+): Promise<Attempt> {
   const { host } = options;
   for (const argv of plan.prepare) await host.run(argv);
   for (const copy of plan.copies) copyFileSync(copy.from, copy.to);
@@ -176,7 +219,10 @@ async function runPlan(
     }
     socket = connection;
     connection.setEncoding("utf8");
-    connection.on("data", (chunk: string) => console.push(chunk));
+    connection.on("data", (chunk: string) => {
+      lastOutputAt = Date.now();
+      console.push(chunk);
+    });
     // The socket closes when QEMU exits; give the exit (and QEMU's error) a moment to be
     // seen, so the failure says why rather than just that the console went away.
     connection.on("close", () => {
@@ -189,6 +235,8 @@ async function runPlan(
 
   const results: CommandResult[] = [];
   let secondsToPrompt: number | null = null;
+  let lastOutputAt: number | undefined;
+  let stalled: string | undefined;
   const firmware = options.uefi ? "uefi" : "bios";
   const started = Date.now();
   const deadline = started + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -201,8 +249,36 @@ async function runPlan(
   let qemuExit: string | undefined;
   void child.then((r) => {
     qemuExit = `QEMU exited (${r.signal ?? `code ${r.exitCode}`})${qemuStderr.trim() ? `: ${qemuStderr.trim()}` : ""}`;
+    // QEMU refusing KVM (it worked for the probe; something changed since) is the same
+    // verdict as a hang: the watchdog restarts the guest under TCG.
+    if (
+      watchdog.stallMs !== undefined &&
+      secondsToPrompt === null &&
+      stalled === undefined &&
+      /\bkvm\b/i.test(qemuStderr)
+    ) {
+      stalled = `QEMU could not run the KVM guest: ${lastLine(qemuStderr)}`;
+    }
     console.close(qemuExit);
   });
+  // The watchdog: before the prompt, a KVM guest that prints nothing new for stallMs is
+  // given up on. After the prompt a quiet console is normal (a command that takes a while).
+  const stallMs = watchdog.stallMs;
+  const watch =
+    stallMs === undefined
+      ? undefined
+      : setInterval(() => {
+          if (secondsToPrompt !== null || stalled !== undefined) return;
+          const quietFor = Date.now() - (lastOutputAt ?? started);
+          if (quietFor < stallMs) return;
+          const seconds = Math.round(quietFor / 1000);
+          const last = console.tail(1)[0];
+          stalled =
+            last === undefined
+              ? `the KVM guest printed nothing in ${seconds} s`
+              : `the KVM guest made no console progress for ${seconds} s after "${last.trim()}"`;
+          console.close(stalled);
+        }, 250);
 
   const finish = (failure?: BootTestFailure): BootTestResult => {
     const failed = results.filter((r) => r.exitCode !== 0);
@@ -248,19 +324,31 @@ async function runPlan(
       results.push(ran.result);
       cursor = ran.cursor;
     }
-    return finish();
+    return { result: finish() };
   } catch (error) {
     if (!isDibError(error)) throw error;
-    return finish({
+    const result = finish({
       code: error.code,
       message: error.message,
       ...(error.hint ? { hint: error.hint } : {}),
     });
+    return stalled === undefined ? { result } : { result, stalled };
   } finally {
+    if (watch) clearInterval(watch);
     await stopQemu(child);
     socket?.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+function lastLine(text: string): string {
+  return (
+    text
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "")
+      .at(-1) ?? ""
+  );
 }
 
 function delay(ms: number): Promise<void> {

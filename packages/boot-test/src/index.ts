@@ -1,9 +1,13 @@
 export {
   type AccelRequest,
   forgetKvmProbe,
+  KVM_STATUS_TTL_MS,
   type KvmStatus,
+  type KvmStatusOptions,
   kvmStatus,
+  kvmStatusFrom,
   kvmWorks,
+  rememberKvmStatus,
   resolveAccel,
 } from "./accel.js";
 export { type BootPlan, type BootPlanInput, planBoot } from "./boot-plan.js";
@@ -14,6 +18,7 @@ export {
   type BootTestResult,
   bootTest,
   CONSOLE_TAIL_LINES,
+  KVM_STALL_TIMEOUT_MS,
 } from "./boot-test.js";
 export {
   type CommandResult,
@@ -29,11 +34,31 @@ export {
 } from "./console-protocol.js";
 export { cleanConsoleLine } from "./console-text.js";
 export { checkResize, imageFormat, overlayCommands } from "./disk-overlay.js";
+export {
+  bootTestCacheDir,
+  type DebianGuestParts,
+  debianGuestParts,
+  type GuestKernel,
+  hostKernel,
+  probeKernel,
+} from "./guest-kernel.js";
+export {
+  KVM_PROBE_TIMEOUT_MS,
+  type KvmProbeOptions,
+  type KvmProbeOutcome,
+  probeKvm,
+} from "./kvm-probe.js";
 export { findOvmf, OVMF_DIR } from "./ovmf.js";
+export {
+  type CpioEntry,
+  cpioNewc,
+  PROBE_MARKER,
+  probeInit,
+  probeInitramfs,
+} from "./probe-initramfs.js";
 export {
   type Accel,
   type DirectKernel,
-  KVM_PROBE_SUCCESS,
   kvmProbeArgv,
   type QemuMachine,
   qemuArgv,

@@ -64,19 +64,22 @@ function driveValue(path: string): string {
 }
 
 /**
- * The short guest that tells whether KVM really runs guests: SeaBIOS with nothing to boot,
- * its debug port (0x402) on stdout. The device node can exist on hosts where KVM cannot run
- * an ordinary guest, so only seeing the firmware get going counts.
+ * The short guest that tells whether KVM really runs Linux here: the probe kernel with the
+ * probe initramfs, on the same machine and CPU model a BIOS boot test uses, its console on
+ * stdout. A /dev/kvm that runs firmware can still hang a Linux kernel (nested
+ * virtualisation that lacks what the kernel needs), so only userspace output counts.
  */
-export function kvmProbeArgv(qemu = "qemu-system-x86_64"): string[] {
+export function kvmProbeArgv(probe: { kernel: string; initrd: string; qemu?: string }): string[] {
   return [
-    qemu,
+    probe.qemu ?? "qemu-system-x86_64",
     "-machine",
     "pc",
     "-accel",
     "kvm",
+    "-cpu",
+    "host",
     "-m",
-    "32",
+    "128",
     "-nodefaults",
     "-display",
     "none",
@@ -84,11 +87,14 @@ export function kvmProbeArgv(qemu = "qemu-system-x86_64"): string[] {
     "none",
     "-no-reboot",
     "-chardev",
-    "stdio,id=firmware-log",
-    "-device",
-    "isa-debugcon,iobase=0x402,chardev=firmware-log",
+    "stdio,id=console0,signal=off",
+    "-serial",
+    "chardev:console0",
+    "-kernel",
+    probe.kernel,
+    "-initrd",
+    probe.initrd,
+    "-append",
+    "console=ttyS0,115200 panic=-1 loglevel=7",
   ];
 }
-
-/** A SeaBIOS line that only appears once the firmware has run and talked to the machine. */
-export const KVM_PROBE_SUCCESS = /Found QEMU fw_cfg|Running on QEMU/;
