@@ -153,7 +153,8 @@ async function build(
 }
 
 async function resolveTop(b: Build): Promise<{ name: string; path: string }[]> {
-  const resolved = await runCli(["elements", "resolve", TOP, "--json"], {
+  // -n, as the build: resolve adds what a build adds.
+  const resolved = await runCli(["elements", "resolve", "-n", TOP, "--json"], {
     cwd: b.cwd,
     env: b.env,
   });

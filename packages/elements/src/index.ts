@@ -93,7 +93,9 @@ export {
   type ElementRelations,
   OPERATING_SYSTEM,
   type ResolvedElements,
+  type ResolvedImageElements,
   resolveElements,
+  resolveImageElements,
 } from "./resolve-elements.js";
 export {
   type RetiredElement,

@@ -1,4 +1,5 @@
 import { DibError } from "@dib/host";
+import { type ArgToElementsOptions, argToElements } from "./arg-to-elements.js";
 import { closeNames } from "./close-names.js";
 import { compareNames } from "./compare-names.js";
 import { assertElementName } from "./element-name.js";
@@ -108,6 +109,26 @@ export function resolveElements<T extends ElementRelations>(
         .sort(([a], [b]) => compareNames(a, b)),
     ),
   };
+}
+
+export interface ResolvedImageElements<T extends ElementRelations> extends ResolvedElements<T> {
+  /** The element list a build starts from: the user's names with `base` and `vm`'s layout added (DIB's "Building elements"). */
+  elementArgs: string[];
+}
+
+/**
+ * The element set of an image, as `disk-image-create` (and `dib-cli build`) makes it: DIB's
+ * arg_to_elements defaults (`base` unless skipped, the architecture's block-device element
+ * for `vm`) applied to the user's names, then resolved. `dib-cli elements resolve` answers
+ * with this same function, so it gives the set a build would use.
+ */
+export function resolveImageElements<T extends ElementRelations>(
+  args: readonly string[],
+  catalog: ReadonlyMap<string, T> | { elements: ReadonlyMap<string, T> },
+  options: ArgToElementsOptions = {},
+): ResolvedImageElements<T> {
+  const elementArgs = argToElements(args, options);
+  return { ...resolveElements(elementArgs, catalog), elementArgs };
 }
 
 function missingElement(

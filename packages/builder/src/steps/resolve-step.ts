@@ -1,10 +1,9 @@
 import {
-  argToElements,
   discoverElements,
   type Element,
   type ElementOverride,
   readElement,
-  resolveElements,
+  resolveImageElements,
 } from "@dib/elements";
 
 export interface ResolveInput {
@@ -36,17 +35,18 @@ export interface ResolvedBuildElements {
  * element-provides, then each element read in full. Reads files; runs nothing.
  */
 export async function resolveStep(input: ResolveInput): Promise<ResolvedBuildElements> {
-  const requested = argToElements(input.elements, {
-    arch: input.arch,
-    skipBase: input.skipBase,
-    ramdiskElement: input.ramdisk ? input.ramdiskElement : undefined,
-  });
   const catalog = await discoverElements({
     elementsPath: input.elementsPath,
     searchFrom: input.elementSearchFrom,
     packageDirs: input.elementPackageDirs,
   });
-  const resolved = resolveElements(requested, catalog);
+  // The same function answers `dib-cli elements resolve`.
+  const resolved = resolveImageElements(input.elements, catalog, {
+    arch: input.arch,
+    skipBase: input.skipBase,
+    ramdiskElement: input.ramdisk ? input.ramdiskElement : undefined,
+  });
+  const requested = resolved.elementArgs;
   const elements = await Promise.all(resolved.elements.map((e) => readElement(e)));
   return { requested, elements, names: elements.map((e) => e.name), overrides: catalog.overrides };
 }

@@ -106,7 +106,7 @@ describe("dib-cli elements", () => {
   });
 
   it("resolves names to JSON in resolution order", async () => {
-    const json = JSON.parse(await program().run("elements", "resolve", "app", "--json"));
+    const json = JSON.parse(await program().run("elements", "resolve", "-n", "app", "--json"));
     expect(json).toEqual([
       { name: "app", path: join(elementsDir, "app") },
       { name: "os", path: join(elementsDir, "os") },
@@ -117,16 +117,58 @@ describe("dib-cli elements", () => {
   it("takes --elements-path over ELEMENTS_PATH", async () => {
     const other = join(root, "other");
     write(join(other, "solo", "element-provides"), "operating-system\n");
-    const text = await program().run("elements", "resolve", "solo", "--elements-path", other);
-    expect(text).toBe(`solo  ${join(other, "solo")}\n(operating-system is provided by solo)\n`);
+    const text = await program().run("elements", "resolve", "-n", "solo", "--elements-path", other);
+    expect(text).toBe(
+      `Building elements: solo\nsolo  ${join(other, "solo")}\n(operating-system is provided by solo)\n`,
+    );
   });
 
   it("fails with a DibError that suggests close names", async () => {
-    await expect(program().run("elements", "resolve", "ap", "--json")).rejects.toMatchObject({
+    await expect(program().run("elements", "resolve", "-n", "ap", "--json")).rejects.toMatchObject({
       code: "DIB_ELEMENT_NOT_FOUND",
       message: "Element 'ap' not found",
       hint: expect.stringContaining("Did you mean 'app'?"),
     });
+  });
+
+  it("adds what a build adds: base, and vm's block-device element for the architecture", async () => {
+    const defaults = join(root, "defaults");
+    write(join(defaults, "base", "element-deps"), "\n");
+    write(join(defaults, "vm", "element-deps"), "block-device\n");
+    write(join(defaults, "block-device-mbr", "element-provides"), "block-device\n");
+    write(join(defaults, "block-device-efi", "element-provides"), "block-device\n");
+    const names = async (...args: string[]) =>
+      (
+        JSON.parse(
+          await program({ env: { ELEMENTS_PATH: `${defaults}:${elementsDir}` } }).run(
+            "elements",
+            "resolve",
+            "--json",
+            ...args,
+          ),
+        ) as { name: string }[]
+      ).map((e) => e.name);
+    expect(await names("os", "vm", "-a", "amd64")).toEqual([
+      "base",
+      "block-device-mbr",
+      "os",
+      "vm",
+    ]);
+    expect(await names("os", "vm", "-a", "arm64")).toEqual([
+      "base",
+      "block-device-efi",
+      "os",
+      "vm",
+    ]);
+    expect(await names("os", "vm", "block-device-efi", "-n", "-a", "amd64")).toEqual([
+      "block-device-efi",
+      "os",
+      "vm",
+    ]);
+    const text = await program({
+      env: { ELEMENTS_PATH: `${defaults}:${elementsDir}`, ARCH: "amd64" },
+    }).run("elements", "resolve", "os", "vm");
+    expect(text.split("\n")[0]).toBe("Building elements: base os vm block-device-mbr");
   });
 
   it("shows what an element holds", async () => {
@@ -234,7 +276,7 @@ describe.skipIf(!wired)(
   `dib-cli elements as a process${wired ? "" : " (skipped: not wired into program.ts yet)"}`,
   () => {
     it("exits 1 with the message on stderr when an element is missing", async () => {
-      const result = await runCli(["elements", "resolve", "nope", "--json"], {
+      const result = await runCli(["elements", "resolve", "-n", "nope", "--json"], {
         env: { ELEMENTS_PATH: elementsDir },
         cwd: project,
       });
@@ -244,7 +286,7 @@ describe.skipIf(!wired)(
     });
 
     it("prints the resolution as JSON and exits 0", async () => {
-      const result = await runCli(["elements", "resolve", "app", "--json"], {
+      const result = await runCli(["elements", "resolve", "-n", "app", "--json"], {
         env: { ELEMENTS_PATH: elementsDir },
         cwd: project,
       });

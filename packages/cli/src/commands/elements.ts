@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import { machine } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { debianArch } from "@dib/builder";
 import {
   type DiscoveredElement,
   describeSource,
@@ -16,6 +18,7 @@ import {
   readPackageInstalls,
   readSvcMap,
   resolveElements,
+  resolveImageElements,
   squashPackageInstalls,
   svcMapServicesText,
 } from "@dib/elements";
@@ -189,18 +192,30 @@ export function registerElementsCommand(
   elementsPathOption(
     elements
       .command("resolve")
-      .description("expand elements through element-deps and element-provides, as a build would")
-      .argument("<names...>", "element names")
+      .description(
+        "expand elements as a build would: base added (unless -n), vm's default block-device element, then element-deps and element-provides",
+      )
+      .argument("<names...>", "element names, as given to a build")
+      .option("-a, --arch <arch>", "architecture of the image (picks vm's block-device element)")
+      .option("-n, --skip-base", "do not add the base element (as build -n)")
       .option("--json", 'print [{"name", "path"}, …] in resolution order'),
   ).action(
-    async (names: string[], opts: { json?: boolean; elementsPath?: string }, command: Command) => {
+    async (
+      names: string[],
+      opts: { json?: boolean; elementsPath?: string; arch?: string; skipBase?: boolean },
+      command: Command,
+    ) => {
       const io = output(command);
-      const resolved = resolveElements(names, await ctx.catalog(opts.elementsPath, io));
+      const resolved = resolveImageElements(names, await ctx.catalog(opts.elementsPath, io), {
+        arch: opts.arch ?? ctx.env.ARCH ?? debianArch(machine()),
+        skipBase: opts.skipBase ?? false,
+      });
       if (opts.json) {
         const list = resolved.elements.map((e) => ({ name: e.name, path: e.dir }));
         io.out(`${JSON.stringify(list, null, 2)}\n`);
         return;
       }
+      io.out(`Building elements: ${resolved.elementArgs.join(" ")}\n`);
       io.out(columns(resolved.elements.map((e) => [e.name, e.dir])));
       for (const [virtual, provider] of Object.entries(resolved.provided)) {
         io.out(`(${virtual} is provided by ${provider})\n`);
