@@ -1,0 +1,191 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rootOnlyReason } from "../src/index.js";
+
+/**
+ * yum-minimal's bootstrap with the host's real dnf and rpm: small RPMs built here with
+ * rpmbuild, a repository made with createrepo_c and served on 127.0.0.1 by the test, and
+ * root.d/08-yum-chroot installing them into a tree as CentOS Stream 9 and 10 would.
+ */
+const elements = fileURLToPath(new URL("../../elements", import.meta.url));
+const hook = join(elements, "yum-minimal", "root.d", "08-yum-chroot");
+
+const haveTools = await Promise.all(
+  ["dnf", "rpm", "rpmbuild", "createrepo_c"].map(
+    async (t) => (await execa("sh", ["-c", `command -v ${t}`], { reject: false })).exitCode === 0,
+  ),
+).then((all) => all.every(Boolean));
+const skip =
+  rootOnlyReason || (haveTools ? "" : " (skipped: needs dnf, rpm, rpmbuild, createrepo_c)");
+
+/** name → [requires, extra files] */
+const packages: Record<string, [string, string[]]> = {
+  "centos-stream-release": ["", ["/etc/os-release"]],
+  "centos-stream-repos": ["", ["/etc/yum.repos.d/centos.repo"]],
+  "centos-gpg-keys": ["", ["/etc/pki/rpm-gpg/RPM-GPG-KEY-dibtest"]],
+  dnf: ["libdnf-dibtest", ["/usr/bin/dnf"]],
+  "libdnf-dibtest": ["", []],
+  "dnf-plugins-core": ["dnf", []],
+  curl: ["", ["/usr/bin/curl"]],
+  "glibc-langpack-en": ["", []],
+  "hello-dibtest": ["", []],
+  "never-installed": ["", []],
+};
+
+function spec(name: string, requires: string, files: string[]): string {
+  const all = [`/usr/share/dib-test/${name}`, ...files];
+  return [
+    `Name: ${name}`,
+    "Version: 1.0",
+    "Release: 1",
+    `Summary: dib test package ${name}`,
+    "License: Apache-2.0",
+    "BuildArch: noarch",
+    ...(requires ? [`Requires: ${requires}`] : []),
+    "%description",
+    "A package built by dib's rpm bootstrap test.",
+    "%install",
+    ...all.map((f) => `mkdir -p %{buildroot}$(dirname ${f}) && echo ${name} > %{buildroot}${f}`),
+    "%files",
+    ...all,
+    "",
+  ].join("\n");
+}
+
+/** A static file server for the repository, bound to 127.0.0.1 on a free port. */
+function serve(dir: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent((req.url ?? "/").split("?")[0] ?? "/"));
+    try {
+      const body = readFileSync(join(dir, path));
+      res.writeHead(200).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+describe.runIf(skip === "")(`yum-minimal bootstraps with the host's dnf${skip}`, () => {
+  const work = mkdtempSync(join(tmpdir(), "dib-rpm-bootstrap-"));
+  let server: Server | undefined;
+  let mirror = "";
+
+  beforeAll(async () => {
+    const top = join(work, "rpmbuild");
+    const repo = join(work, "repo");
+    mkdirSync(join(top, "SPECS"), { recursive: true });
+    mkdirSync(repo);
+    for (const [name, [requires, files]] of Object.entries(packages)) {
+      const file = join(top, "SPECS", `${name}.spec`);
+      writeFileSync(file, spec(name, requires, files));
+      await execa("rpmbuild", ["--define", `_topdir ${top}`, "--quiet", "-bb", file]);
+    }
+    for (const rpm of readdirSync(join(top, "RPMS", "noarch"))) {
+      writeFileSync(join(repo, rpm), readFileSync(join(top, "RPMS", "noarch", rpm)));
+    }
+    await execa("createrepo_c", ["--quiet", repo]);
+    server = await serve(repo);
+    mirror = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }, 300_000);
+
+  afterAll(async () => {
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  async function bootstrap(release: string) {
+    const target = join(work, `tree-${release}`);
+    const build = join(work, `build-${release}`);
+    const repos = join(work, `repos-${release}`);
+    mkdirSync(build);
+    mkdirSync(repos);
+    writeFileSync(
+      join(repos, "dibtest.repo"),
+      "[dibtest]\nname=dib test $releasever $basearch\nbaseurl=@DIB_DISTRIBUTION_MIRROR@/\ngpgcheck=0\nenabled=1\n",
+    );
+    const result = await execa(hook, [], {
+      reject: false,
+      extendEnv: false,
+      env: {
+        PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        HOME: "/root",
+        LC_ALL: "C",
+        TARGET_ROOT: target,
+        TMP_BUILD_DIR: build,
+        TMP_HOOKS_PATH: join(work, "no-hooks"),
+        DISTRO_NAME: "centos",
+        DIB_RELEASE: release,
+        ARCH: "amd64",
+        YUM: "dnf",
+        DIB_DISTRIBUTION_MIRROR: mirror,
+        DIB_YUM_MINIMAL_BOOTSTRAP_REPOS: repos,
+        DIB_YUM_MINIMAL_RELEASE_PACKAGES:
+          "centos-stream-release centos-stream-repos centos-gpg-keys",
+        DIB_YUM_MINIMAL_BOOTSTRAP_PACKAGES: "hello-dibtest",
+      },
+    });
+    const query = (dbpath: string) =>
+      execa("rpm", ["--root", target, "--dbpath", dbpath, "-qa", "--qf", "%{NAME}\\n"], {
+        reject: false,
+      });
+    return { result, target, build, query };
+  }
+
+  const installed = [
+    "centos-gpg-keys",
+    "centos-stream-release",
+    "centos-stream-repos",
+    "curl",
+    "dnf",
+    "dnf-plugins-core",
+    "glibc-langpack-en",
+    "hello-dibtest",
+    "libdnf-dibtest",
+  ];
+
+  it("9-stream: installs the release packages, dnf and its dependencies, with the rpm database at /var/lib/rpm", async () => {
+    const b = await bootstrap("9-stream");
+    expect(b.result.exitCode, b.result.stderr).toBe(0);
+    const q = await b.query("/var/lib/rpm");
+    expect(q.exitCode, q.stderr).toBe(0);
+    expect(q.stdout.split("\n").sort()).toEqual(installed);
+    expect(readdirSync(join(b.target, "var/lib/rpm"))).toContain("rpmdb.sqlite");
+    // The release package's repo file waits aside; the build's file is in place.
+    expect(readFileSync(join(b.target, "etc/yum.repos.d.dib-orig/centos.repo"), "utf8")).toBe(
+      "centos-stream-repos\n",
+    );
+    expect(readFileSync(join(b.target, "etc/yum.repos.d/dibtest.repo"), "utf8")).toContain(
+      `baseurl=${mirror}/`,
+    );
+    expect(readFileSync(join(b.target, "usr/bin/dnf"), "utf8")).toBe("dnf\n");
+    // Nothing of the bootstrap's scratch space is left, in the tree or beside it.
+    expect(readdirSync(b.build)).toEqual([]);
+    expect(readdirSync(join(b.target, "var/tmp"))).toEqual([]);
+  });
+
+  it("10-stream: the same packages, with the rpm database at /usr/lib/sysimage/rpm", async () => {
+    const b = await bootstrap("10-stream");
+    expect(b.result.exitCode, b.result.stderr).toBe(0);
+    const q = await b.query("/usr/lib/sysimage/rpm");
+    expect(q.stdout.split("\n").sort()).toEqual(installed);
+    const old = await b.query("/var/lib/rpm");
+    expect(old.stdout.trim()).toBe("");
+    expect(readdirSync(join(b.target, "usr/lib/sysimage/rpm"))).toContain("rpmdb.sqlite");
+  });
+
+  it("8-stream: leaves the downloaded packages for the chroot's own rpm to register", async () => {
+    const b = await bootstrap("8-stream");
+    expect(b.result.exitCode, b.result.stderr).toBe(0);
+    const kept = readdirSync(join(b.target, "var/tmp/yum-minimal-rpms"))
+      .map((f) => f.replace(/-1\.0-1\.noarch\.rpm$/, ""))
+      .sort();
+    expect(kept).toEqual(installed);
+  });
+});
