@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Host, Ledger } from "@dib/host";
@@ -102,6 +110,18 @@ describe("the block-device lifecycle (DIB's test plugins)", () => {
     await expect(bd.cleanup(params)).rejects.toThrow("Node list not found");
     await bd.umount(params);
     expect(logs).toContain("block-device: State already cleaned - no way to do anything here");
+  });
+
+  it("writes the fstab inside the image even when the image's /etc links to a host directory", async () => {
+    await bd.init(params, `file://${configFile("cmd_create")}`);
+    await bd.create(params);
+    const hostEtc = join(buildDir, "host-etc");
+    mkdirSync(hostEtc);
+    mkdirSync(params.mountBase, { recursive: true });
+    symlinkSync(hostEtc, join(params.mountBase, "etc")); // absolute: the host's directory
+    bd.writefstab(params, join(params.mountBase, "etc", "fstab"));
+    expect(existsSync(join(hostEtc, "fstab"))).toBe(false);
+    expect(existsSync(join(params.mountBase, hostEtc.slice(1), "fstab"))).toBe(true);
   });
 
   it("rolls back every started node in reverse order, each one's rollbacks newest first", async () => {

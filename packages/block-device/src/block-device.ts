@@ -1,6 +1,14 @@
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { DibError, type Host, Ledger, requireTools, safeRemove } from "@dib/host";
+import { dirname, join, relative, resolve } from "node:path";
+import {
+  DibError,
+  type Host,
+  isAtOrBelow,
+  Ledger,
+  requireTools,
+  resolveInRoot,
+  safeRemove,
+} from "@dib/host";
 import { probeCapabilities } from "./capabilities.js";
 import { type ConfigSource, readConfigSource } from "./config-source.js";
 import { configTreeToGraph } from "./config-tree.js";
@@ -222,16 +230,17 @@ export class BlockDevice {
     return createResult(state, graph);
   }
 
-  /** Writes the image's fstab to `path` (and to the state directory); returns its text. */
-  writefstab(params: BlockDeviceParams, path?: string): string {
+  /**
+   * Writes the image's fstab to `path` (and to the state directory); returns its text. A
+   * path in an image tree (below the mount base, or below `root`) is resolved inside that
+   * tree, so an image whose /etc is a link to the host's /etc gets its own fstab written.
+   */
+  writefstab(params: BlockDeviceParams, path?: string, options: { root?: string } = {}): string {
     const store = new StateStore(params.buildDir);
     const text = renderFstab(store.readState());
     mkdirSync(store.dir, { recursive: true });
     writeFileSync(store.fstabFile, text);
-    if (path !== undefined) {
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, text);
-    }
+    if (path !== undefined) writeFileSync(fileInTree(path, options.root ?? params.mountBase), text);
     return text;
   }
 
@@ -391,6 +400,19 @@ export class BlockDevice {
 /** Makes the block-device lifecycle for a set of levels. */
 export function createBlockDevice(options: BlockDeviceOptions): BlockDevice {
   return new BlockDevice(options);
+}
+
+/** Where `path` is when it lies in the tree at `root` (made if missing), else `path` itself. */
+function fileInTree(path: string, root: string): string {
+  const file = resolve(path);
+  if (!isAtOrBelow(file, resolve(root))) {
+    mkdirSync(dirname(file), { recursive: true });
+    return file;
+  }
+  mkdirSync(root, { recursive: true });
+  const inside = relative(resolve(root), file);
+  resolveInRoot(root, dirname(inside), { create: true });
+  return resolveInRoot(root, inside);
 }
 
 function lastSeq(ledger: Ledger): number {

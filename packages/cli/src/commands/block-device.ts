@@ -271,8 +271,10 @@ export function registerBlockDeviceCommand(
     )
     .action((opts: ParamOptions & { output?: string }) => {
       const { blockDevice, params } = lifecycle(opts);
-      const target = resolve(opts.output ?? join(params.buildDir, "built", "etc", "fstab"));
-      blockDevice.writefstab(params, target);
+      const built = join(params.buildDir, "built");
+      const target = resolve(opts.output ?? join(built, "etc", "fstab"));
+      // a target in the built tree is resolved inside it, whatever links the tree holds
+      blockDevice.writefstab(params, target, { root: built });
       write(`wrote ${target}`);
     });
 
