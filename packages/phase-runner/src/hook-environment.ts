@@ -57,8 +57,12 @@ export interface HookEnvironmentInput {
   startEnv?: Readonly<Record<string, string | undefined>>;
   /** The phase the environment is for: TARGET_ROOT is set only for root and cleanup. */
   phase?: string;
-  /** _LIB, for DIB elements that source files from DIB's lib directory. */
+  /**
+   * _LIB: the hook library (`@dib/hook-library`) DIB element scripts source files from
+   * (img-functions, die, …), as seen from where the phase runs.
+   */
   lib?: string;
+  /** DIB_PYTHON_EXEC: the host's python3, which element scripts run outside the chroot. */
   pythonExec?: string;
   /** More variables (they win over the computed ones). */
   extra?: Readonly<Record<string, string>>;
