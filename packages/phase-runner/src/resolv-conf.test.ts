@@ -82,6 +82,18 @@ describe("useHostResolvConf / restoreResolvConf", () => {
     expect(read("etc/resolv.conf")).toBe("nameserver 198.51.100.7\n");
   });
 
+  it("works inside the tree when the image's /etc is a link to a host directory", async () => {
+    const hostEtc = join(dir, "host-etc");
+    mkdirSync(hostEtc);
+    writeFileSync(join(hostEtc, "resolv.conf"), "host's own\n");
+    rmSync(join(root, "etc"), { recursive: true });
+    symlinkSync(hostEtc, join(root, "etc")); // absolute: the host's directory
+    useHostResolvConf(root, { hostResolvConf: hostConf });
+    expect(await restoreResolvConf(root, { host })).toBe("removed");
+    expect(readFileSync(join(hostEtc, "resolv.conf"), "utf8")).toBe("host's own\n");
+    expect(lstatSync(join(hostEtc, "resolv.conf.ORIG"), { throwIfNoEntry: false })).toBeUndefined();
+  });
+
   it("can be prepared twice without losing the image's original", async () => {
     writeFileSync(join(root, "etc/resolv.conf"), "nameserver 203.0.113.1\n");
     useHostResolvConf(root, { hostResolvConf: hostConf });

@@ -8,7 +8,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import type { Host } from "@dib/host";
+import { type Host, resolveInRoot } from "@dib/host";
 
 const FALLBACK_RESOLV_CONF = "nameserver 8.8.8.8\n";
 
@@ -32,10 +32,11 @@ export interface UseHostResolvConfOptions {
  * when the host has none. Safe to call again: an existing .ORIG is never overwritten.
  */
 export function useHostResolvConf(root: string, options: UseHostResolvConfOptions = {}): void {
-  const etc = join(root, "etc");
+  // resolved inside the tree: an image whose /etc links out must not swap the host's file
+  mkdirSync(root, { recursive: true });
+  const etc = resolveInRoot(root, "etc", { create: true });
   const path = join(etc, "resolv.conf");
   const orig = join(etc, "resolv.conf.ORIG");
-  mkdirSync(etc, { recursive: true });
   if (lstatOrUndefined(orig) === undefined) {
     if (lstatOrUndefined(path) !== undefined) renameSync(path, orig);
   } else {
@@ -69,8 +70,9 @@ export async function restoreResolvConf(
   root: string,
   options: { host: Host },
 ): Promise<ResolvConfOutcome> {
-  const path = join(root, "etc", "resolv.conf");
-  const orig = join(root, "etc", "resolv.conf.ORIG");
+  const etc = resolveInRoot(root, "etc");
+  const path = join(etc, "resolv.conf");
+  const orig = join(etc, "resolv.conf.ORIG");
   const current = lstatOrUndefined(path);
   const final =
     current !== undefined &&

@@ -53,6 +53,21 @@ describe("blockServiceStarts / allowServiceStarts", () => {
     expect(readFileSync(policy(), "utf8")).toContain("the dpkg element's");
   });
 
+  it("writes inside the tree when the image's usr/sbin is a link to a host directory", () => {
+    const hostSbin = mkdtempSync(join(tmpdir(), "phase-runner-host-sbin-"));
+    try {
+      rmSync(join(root, "usr/sbin"), { recursive: true });
+      mkdirSync(join(root, hostSbin), { recursive: true });
+      symlinkSync(hostSbin, join(root, "usr/sbin")); // absolute: the host's directory
+      expect(blockServiceStarts(root)).toBe("installed");
+      expect(lstatSync(join(hostSbin, "policy-rc.d"), { throwIfNoEntry: false })).toBeUndefined();
+      expect(lstatSync(join(root, hostSbin, "policy-rc.d")).isFile()).toBe(true);
+      expect(allowServiceStarts(root)).toBe("removed");
+    } finally {
+      rmSync(hostSbin, { recursive: true, force: true });
+    }
+  });
+
   it("leaves a symlinked policy-rc.d alone", () => {
     symlinkSync("/bin/true", policy());
     expect(blockServiceStarts(root)).toBe("already-present");

@@ -1,5 +1,6 @@
 import { lstatSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { resolveInRoot } from "@dib/host";
 
 /** Debian's hook that invoke-rc.d asks before starting a service; exit 101 means "don't". */
 export const POLICY_RC_D = "usr/sbin/policy-rc.d";
@@ -33,9 +34,11 @@ export type BlockServicesOutcome = "installed" | "already-present" | "no-usr-sbi
  * Calling it again changes nothing.
  */
 export function blockServiceStarts(root: string): BlockServicesOutcome {
-  const path = join(root, POLICY_RC_D);
+  // usr/sbin resolved inside the tree: a link there never leads the write onto the host
+  const sbin = resolveInRoot(root, "usr/sbin");
+  const path = join(sbin, "policy-rc.d");
   if (present(path)) return "already-present";
-  if (!statSync(join(root, "usr/sbin"), { throwIfNoEntry: false })?.isDirectory()) {
+  if (!statSync(sbin, { throwIfNoEntry: false })?.isDirectory()) {
     return "no-usr-sbin";
   }
   writeFileSync(path, POLICY_SCRIPT, { mode: 0o755, flag: "wx" });
@@ -49,7 +52,7 @@ export type AllowServicesOutcome = "removed" | "not-ours" | "absent";
  * over ours) stays, for that element to remove.
  */
 export function allowServiceStarts(root: string): AllowServicesOutcome {
-  const path = join(root, POLICY_RC_D);
+  const path = join(resolveInRoot(root, "usr/sbin"), "policy-rc.d");
   if (!present(path)) return "absent";
   if (!isOurs(path)) return "not-ours";
   rmSync(path, { force: true });
