@@ -29,7 +29,7 @@ export function createProgram(): Command {
   registerBootTestCommand(program);
   registerDoctorCommand(program, {
     capabilities: async (host: Host) => ({ ...(await probeCapabilities(host)) }),
-    kvm: (host: Host) => kvmStatus(host),
+    kvm: (host: Host) => kvmStatus(host, undefined, { fresh: true }),
   });
   registerCleanupCommand(program);
   registerElementsCommand(program);

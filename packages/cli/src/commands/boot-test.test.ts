@@ -82,6 +82,24 @@ describe("dib-cli boot-test", () => {
     );
   });
 
+  it("says when KVM made no progress and the guest was restarted under TCG", () => {
+    const reason =
+      'the KVM guest made no console progress for 60 s after "Loading initial ramdisk ..."';
+    expect(describeProgress({ kind: "accel-fallback", from: "kvm", to: "tcg", reason })).toBe(
+      `boot-test: ${reason}; restarting under TCG (later boots use TCG straight away)`,
+    );
+    expect(
+      formatBootResult({ ...passed, accelFallback: { from: "kvm", reason } }, "debian.qcow2"),
+    ).toEqual([
+      "debian.qcow2 reached the prompt after 41.2 s (BIOS, tcg after KVM made no progress)",
+      `KVM was given up on (${reason}); the guest was restarted under TCG`,
+      "$ uname -r",
+      "6.1.0-28-amd64",
+      "[exit 0]",
+      "boot-test passed: debian.qcow2",
+    ]);
+  });
+
   it("registers the command with repeatable --run and the accel choices", () => {
     const program = new Command("dib-cli");
     registerBootTestCommand(program);

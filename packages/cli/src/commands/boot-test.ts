@@ -31,9 +31,14 @@ export function parsePositive(flag: string, value: string): number {
 /** What a person reads after a boot test: the time to the prompt, each command, the verdict. */
 export function formatBootResult(result: BootTestResult, what: string): string[] {
   const lines: string[] = [];
-  const mode = `${result.firmware === "uefi" ? "UEFI" : "BIOS"}, ${result.accel}`;
+  const mode = `${result.firmware === "uefi" ? "UEFI" : "BIOS"}, ${result.accel}${result.accelFallback ? " after KVM made no progress" : ""}`;
   if (result.secondsToPrompt !== null) {
     lines.push(`${what} reached the prompt after ${result.secondsToPrompt} s (${mode})`);
+  }
+  if (result.accelFallback) {
+    lines.push(
+      `KVM was given up on (${result.accelFallback.reason}); the guest was restarted under TCG`,
+    );
   }
   for (const r of result.commandResults) {
     lines.push(`$ ${r.command}`);
@@ -63,6 +68,8 @@ export function describeProgress(event: BootProgress): string {
   switch (event.kind) {
     case "started":
       return `boot-test: QEMU started (${event.firmware === "uefi" ? "UEFI" : "BIOS"}, ${event.accel}${event.accel === "tcg" ? ": no usable KVM, this is slow" : ""})`;
+    case "accel-fallback":
+      return `boot-test: ${event.reason}; restarting under TCG (later boots use TCG straight away)`;
     case "prompt":
       return `boot-test: prompt after ${event.secondsToPrompt} s`;
     case "logged-in":
@@ -111,7 +118,10 @@ export function registerBootTestCommand(program: Command): void {
     .option("--cpus <n>", "guest CPUs", "1")
     .option("--resize <size>", "boot a temporary overlay grown to SIZE (20G, +5G): tests growroot")
     .addOption(
-      new Option("--accel <mode>", "kvm, tcg, or auto: KVM when a probe guest really runs")
+      new Option(
+        "--accel <mode>",
+        "kvm, tcg, or auto: KVM when a probe guest's Linux reaches userspace, and a KVM guest that makes no progress is restarted under TCG",
+      )
         .choices(["kvm", "tcg", "auto"])
         .default("auto"),
     )

@@ -48,7 +48,7 @@ export interface DoctorCheck {
 export interface DoctorProbes {
   /** Kernel features the block-device levels adapt to. */
   capabilities?: (host: Host) => Promise<Record<string, boolean>>;
-  /** Whether KVM can really run a guest here. */
+  /** Whether KVM really boots Linux here (a fresh probe: doctor reports what it saw). */
   kvm?: (host: Host) => Promise<{ usable: boolean; reason: string }>;
 }
 
@@ -114,7 +114,12 @@ export async function runDoctor(host: Host, probes: DoctorProbes = {}): Promise<
   }
   if (probes.kvm) {
     const kvm = await probes.kvm(host);
-    checks.push({ name: "kvm", ok: kvm.usable, required: false, detail: kvm.reason });
+    checks.push({
+      name: "kvm",
+      ok: kvm.usable,
+      required: false,
+      detail: kvm.usable ? kvm.reason : `unusable: ${kvm.reason}; boot tests use TCG (slower)`,
+    });
   } else {
     const kvm = existsSync("/dev/kvm");
     checks.push({
