@@ -20,6 +20,9 @@ describe("commandTypo", () => {
     expect((await commandTypo("boot-tset", COMMANDS, noElement))?.message).toMatch(
       /did you mean `boot-test`\?$/,
     );
+    expect((await commandTypo("hlep", [...COMMANDS, "help"], noElement))?.message).toMatch(
+      /did you mean `help`\?$/,
+    );
   });
 
   it("leaves a word alone that is an element, far from every command, or an option", async () => {

@@ -17,6 +17,14 @@ export async function isKnownElement(
   return catalog.elements.has(name);
 }
 
+/** `hlep` for `help`: two neighbouring letters swapped (one slip of the fingers). */
+function isTransposition(a: string, b: string): boolean {
+  if (a.length !== b.length || a === b) return false;
+  const diff = [...a].flatMap((ch, i) => (ch === b[i] ? [] : [i]));
+  const [i, j] = diff;
+  return diff.length === 2 && i !== undefined && j === i + 1 && a[i] === b[j] && a[j] === b[i];
+}
+
 /**
  * `dib-cli doctr` would build an element named `doctr`: when the first word is a few edits
  * from a subcommand and no element has that name, this is the error to stop with, before
@@ -28,7 +36,8 @@ export async function commandTypo(
   isElement: (name: string) => Promise<boolean> = (name) => isKnownElement(name),
 ): Promise<DibError | undefined> {
   if (word.startsWith("-") || commands.includes(word)) return undefined;
-  const close = closeNames(word, commands, 2);
+  const swapped = commands.filter((c) => isTransposition(word, c));
+  const close = [...new Set([...swapped, ...closeNames(word, commands, 2)])].slice(0, 2);
   if (close.length === 0 || (await isElement(word))) return undefined;
   const suggestions = close.map((c) => `\`${c}\``).join(" or ");
   return new DibError(
