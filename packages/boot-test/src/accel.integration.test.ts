@@ -47,6 +47,8 @@ describe.runIf(isRoot)(`choosing an accelerator that boots${rootOnlyReason}`, ()
 
   afterAll(() => {
     forgetKvmProbe();
+    // The answers forced here must not outlive the test.
+    rmSync(join(cacheDir, "kvm-probe.json"), { force: true });
     rmSync(workDir, { recursive: true, force: true });
     expectHostClean(before);
   });
