@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { runCli } from "@dib/test";
 import { describe, expect, it } from "vitest";
 
-describe("dib-cli errors for what a person types wrong", () => {
+// Each case starts the real CLI (about 0.5 s alone, several seconds on a loaded machine).
+describe("dib-cli errors for what a person types wrong", { timeout: 60_000 }, () => {
   it("suggests `doctor` for `dib-cli doctr` instead of building an element doctr", async () => {
     const scratch = mkdtempSync(join(tmpdir(), "dib-doctr-"));
     try {
