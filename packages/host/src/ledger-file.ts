@@ -9,10 +9,23 @@ export type LedgerResource =
   /** An activated LVM volume group. */
   | { kind: "lvm"; vg: string }
   /** Processes that may be running with `root` as their root directory. */
-  | { kind: "chroot"; root: string };
+  | { kind: "chroot"; root: string }
+  /**
+   * A lock file that keeps other builds off a path (the output name): removed on release
+   * only while it still names this build's directory.
+   */
+  | { kind: "lock"; file: string };
 
 export type LedgerRecord =
-  | { seq: number; op: "acquire"; resource: LedgerResource; pid: number; at: string }
+  | {
+      seq: number;
+      op: "acquire";
+      resource: LedgerResource;
+      pid: number;
+      /** The writer's start time (processStartTime), so a reused pid is not taken for it. */
+      start?: number;
+      at: string;
+    }
   | { seq: number; op: "ready"; detail: Record<string, unknown> }
   | { seq: number; op: "release" };
 
@@ -23,6 +36,8 @@ export interface LedgerEntry {
   detail: Record<string, unknown> | undefined;
   released: boolean;
   pid: number;
+  /** The writer's start time, when recorded. */
+  start?: number;
 }
 
 /**
@@ -46,6 +61,7 @@ export function parseLedger(text: string): LedgerEntry[] {
         detail: undefined,
         released: false,
         pid: rec.pid,
+        ...(rec.start !== undefined ? { start: rec.start } : {}),
       });
     } else {
       const entry = bySeq.get(rec.seq);
@@ -74,5 +90,7 @@ export function describeResource(r: LedgerResource): string {
       return `volume group ${r.vg}`;
     case "chroot":
       return `processes in ${r.root}`;
+    case "lock":
+      return `lock ${r.file}`;
   }
 }

@@ -7,6 +7,8 @@ import {
   readFileSync,
   readlinkSync,
   realpathSync,
+  rmSync,
+  statSync,
   writeSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
@@ -21,6 +23,7 @@ import {
   parseLedger,
 } from "./ledger-file.js";
 import { isAtOrBelow, isMountPoint, mountsBelow, readMountinfo } from "./mountinfo.js";
+import { isProcessRunning, processStartTime } from "./process-identity.js";
 
 export const LEDGER_FILE = "ledger.jsonl";
 
@@ -47,12 +50,25 @@ export interface Held<T = Record<string, unknown>> {
   detail: T;
 }
 
+/** What a lock file says about the build holding it. */
+export interface LockOwner {
+  pid: number;
+  /** The process's start time (processStartTime), to tell it from a later one with its pid. */
+  start?: number;
+  /** The holder's build directory (its ledger's). */
+  buildDir: string;
+  /** ISO time the lock was taken. */
+  at: string;
+}
+
 export interface UndoReport {
   released: string[];
   failed: { resource: string; error: string }[];
 }
 
 const open = new Set<Ledger>();
+/** This process's start time, read once. */
+const ownStart = processStartTime(process.pid);
 
 function sleep(ms: number) {
   return new Promise((r) => setTimeout(r, ms));
@@ -116,6 +132,18 @@ export class Ledger {
     return this.entries().filter((e) => !e.released);
   }
 
+  /**
+   * The processes other than this one that wrote to the ledger and still run (the same
+   * pid and start time): a build directory whose build is still going.
+   */
+  liveWriters(): number[] {
+    const writers = new Map<number, number | undefined>();
+    for (const e of this.entries()) writers.set(e.pid, e.start);
+    return [...writers]
+      .filter(([pid, start]) => pid !== process.pid && isProcessRunning(pid, start))
+      .map(([pid]) => pid);
+  }
+
   /** Stops tracking this ledger for interrupts (after a successful undo). */
   close(): void {
     open.delete(this);
@@ -140,7 +168,14 @@ export class Ledger {
     create: () => Promise<T>,
   ): Promise<Held<T>> {
     const seq = this.nextSeq++;
-    this.append({ seq, op: "acquire", resource, pid: process.pid, at: new Date().toISOString() });
+    this.append({
+      seq,
+      op: "acquire",
+      resource,
+      pid: process.pid,
+      ...(ownStart !== undefined ? { start: ownStart } : {}),
+      at: new Date().toISOString(),
+    });
     const detail = await create();
     this.append({ seq, op: "ready", detail });
     return { seq, detail };
@@ -220,6 +255,65 @@ export class Ledger {
     return this.acquire({ kind: "chroot", root: real }, async () => ({ root: real }));
   }
 
+  /**
+   * Takes the lock file `file` for this build (recorded first, so undo and `dib-cli
+   * cleanup` remove it): created exclusively, naming this process and build directory.
+   * A lock whose holder no longer runs is taken over; one held by a running build is a
+   * DibError DIB_LOCKED naming that build. `what` says what the lock guards, for the message.
+   */
+  async lock(file: string, what: string): Promise<Held<{ file: string }>> {
+    const path = resolve(file);
+    return this.acquire({ kind: "lock", file: path }, async () => {
+      const mine: LockOwner = {
+        pid: process.pid,
+        ...(ownStart !== undefined ? { start: ownStart } : {}),
+        buildDir: this.dir,
+        at: new Date().toISOString(),
+      };
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const fd = openSync(path, "wx", 0o644);
+          try {
+            writeSync(fd, `${JSON.stringify(mine)}\n`);
+            fsyncSync(fd);
+          } finally {
+            closeSync(fd);
+          }
+          return { file: path };
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        }
+        const holder = readLock(path);
+        if (holder === undefined && attempt < 3 && ageMs(path) < 5000) {
+          // Just made by another build that has not written its name yet.
+          await sleep(300);
+          continue;
+        }
+        if (holder && holder.buildDir === this.dir) return { file: path };
+        if (holder && isProcessRunning(holder.pid, holder.start)) {
+          throw new DibError(
+            "DIB_LOCKED",
+            `${what} is in use by another build: pid ${holder.pid}, build directory ${holder.buildDir} (since ${holder.at})`,
+            {
+              hint: `wait for that build to finish, or choose another name; if it is not running any more: dib-cli cleanup ${holder.buildDir}`,
+              file: path,
+              details: { owner: holder },
+            },
+          );
+        }
+        if (attempt >= 6) {
+          throw new DibError("DIB_LOCKED", `could not take the lock ${path} for ${what}`, {
+            hint: "another build keeps taking it; try again",
+            file: path,
+          });
+        }
+        // Its build is gone (killed, or the machine rebooted): take it over.
+        this.host.debug(`taking over the stale lock ${path}`);
+        rmSync(path, { force: true });
+      }
+    });
+  }
+
   // ---- undo ----------------------------------------------------------------------
 
   /**
@@ -269,6 +363,10 @@ export class Ledger {
         return;
       case "loop":
         return this.detachLoopsOf(r);
+      case "lock":
+        // Another build's by now (this one's was taken over, or never got it): left alone.
+        if (readLock(r.file)?.buildDir === this.dir) rmSync(r.file, { force: true });
+        return;
     }
   }
 
@@ -344,6 +442,30 @@ export class Ledger {
         hint: `something still uses it: fuser -v ${left.join(" ")}`,
       });
     }
+  }
+}
+
+function ageMs(file: string): number {
+  try {
+    return Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** The holder named by a lock file; undefined when there is none or it is unreadable. */
+export function readLock(file: string): LockOwner | undefined {
+  try {
+    const owner = JSON.parse(readFileSync(file, "utf8")) as Partial<LockOwner>;
+    if (typeof owner.pid !== "number" || typeof owner.buildDir !== "string") return undefined;
+    return {
+      pid: owner.pid,
+      ...(typeof owner.start === "number" ? { start: owner.start } : {}),
+      buildDir: owner.buildDir,
+      at: typeof owner.at === "string" ? owner.at : "",
+    };
+  } catch {
+    return undefined;
   }
 }
 
