@@ -19,6 +19,7 @@ import { writeCliWrapper } from "./cli-wrapper.js";
 import type { BuildVariables } from "./hook-env.js";
 import { hostArch } from "./host-arch.js";
 import { unmountBelow } from "./mount-sweep.js";
+import { lockOutputs, warnIfOutputsCannotFit } from "./output-guard.js";
 import { PlanCursor, type StepContext } from "./step-context.js";
 import {
   blockDeviceParams,
@@ -162,6 +163,13 @@ export async function build(input: BuildOptionsInput, runtime: BuildRuntime): Pr
         warn,
       });
     });
+    try {
+      // Before anything is built: a second build with this -o stops here, naming the first.
+      await lockOutputs(ws, options);
+    } catch (error) {
+      await closeWorkspace(ws);
+      throw error;
+    }
     workspace = ws;
     if (runtime.handleSignals ?? true) {
       // The interrupt handler undoes the ledger and exits; what is left is an empty tree.
@@ -220,6 +228,9 @@ export async function build(input: BuildOptionsInput, runtime: BuildRuntime): Pr
 
     let image: CreatedImage | undefined;
     let imageSizeKiB: number | undefined;
+    if (!plan.disk && plan.treeOutputs.length > 0) {
+      await warnIfOutputsCannotFit(host, options, root.tree, undefined, warn);
+    }
     if (plan.disk) {
       const size = await ctx.step("size", () =>
         sizeStep(host, {
@@ -238,6 +249,7 @@ export async function build(input: BuildOptionsInput, runtime: BuildRuntime): Pr
       );
       for (const line of size.report) say(line);
       for (const line of size.steps) host.debug(`image size: ${line}`);
+      await warnIfOutputsCannotFit(host, options, root.tree, size.measuredKiB, warn);
       imageSizeKiB = size.sizeKiB;
       variables.imageSizeKiB = size.sizeKiB;
       await ctx.step("block-device.d", async () => {

@@ -23,8 +23,16 @@ export {
   imageUsageReport,
   parseDu,
 } from "./image-usage.js";
+export { freeBytes, isNoSpace, outputSpaceError } from "./no-space.js";
 export { datedName, imageTimestamp, type Renamed } from "./old-image.js";
 export { formatOutputSummary, type OutputResult } from "./output-result.js";
+export {
+  checkOutputSpace,
+  estimateOutputBytes,
+  type OutputSpaceCheck,
+  type OutputSpaceInput,
+  outputSpaceWarning,
+} from "./output-space.js";
 export {
   isOutputType,
   KNOWN_OUTPUT_TYPES,

@@ -7,6 +7,7 @@ import { checksumFileName, checksumLine, type Digests, hashFile } from "./checks
 import { concurrencyLimit } from "./concurrency-limit.js";
 import type { ConverterContext, Produced, TarSink } from "./converter.js";
 import { converterFor } from "./converters.js";
+import { outputSpaceError } from "./no-space.js";
 import { moveOldImageAside } from "./old-image.js";
 import type { OutputResult } from "./output-result.js";
 import type { OutputPlan, OutputStage, OutputStep } from "./plan.js";
@@ -74,7 +75,8 @@ async function requireInput(path: string | undefined, what: string, code: string
  * docker and oci; mksquashfs beside it), then the disk conversions in parallel, then the
  * raw image. Each output is written to `<file>-new`, an existing `<file>` is moved aside
  * (or replaced with OVERWRITE_OLD_IMAGE), and the new one renamed into place before its
- * checksum files are written. On failure every `-new` file is removed.
+ * checksum files are written. On failure every `-new` file is removed; a file system that
+ * ran full is reported as DIB_OUTPUT_NO_SPACE naming the file and ENOSPC.
  */
 export async function writeOutputs(
   plan: OutputPlan,
@@ -101,6 +103,15 @@ export async function writeOutputs(
   };
   const limit = concurrencyLimit(options.parallel ?? availableParallelism());
   const results = new Map<OutputStep, OutputResult>();
+  /** The output file each failure was writing, to name it when the disk ran full. */
+  const failedFile = new WeakMap<object, string>();
+  const writing = (steps: readonly OutputStep[]) => (error: unknown) => {
+    const step = steps.find(hasFile);
+    if (step && typeof error === "object" && error !== null && !failedFile.has(error)) {
+      failedFile.set(error, resolve(cwd, step.file));
+    }
+    throw error;
+  };
 
   const finish = async (step: OutputStep, produced: Produced, started: number) => {
     const abs = absoluteStep(step, cwd);
@@ -179,7 +190,7 @@ export async function writeOutputs(
           }
           const produced = await runTarPass(host, root, exclusions, sinks);
           await Promise.all(streamed.map((step, i) => finish(step, produced[i] ?? {}, started)));
-        }),
+        }).catch(writing(streamed)),
       );
     }
     for (const step of stage.steps.filter((s) => s.input === "tree")) {
@@ -187,9 +198,9 @@ export async function writeOutputs(
       if (converter.input !== "tree") continue;
       const started = Date.now();
       jobs.push(
-        limit(() =>
-          converter.convert(absoluteStep(step, cwd) as never, root, exclusions, context),
-        ).then((produced) => finish(step, produced, started)),
+        limit(() => converter.convert(absoluteStep(step, cwd) as never, root, exclusions, context))
+          .then((produced) => finish(step, produced, started))
+          .catch(writing([step])),
       );
     }
     const failed = firstRejection(await Promise.allSettled(jobs));
@@ -208,7 +219,9 @@ export async function writeOutputs(
         const digests = step.type === "raw" ? await rawDigests : undefined;
         const produced = await converter.convert(absoluteStep(step, cwd) as never, raw, context);
         return digests ? { ...produced, digests } : produced;
-      }).then((produced) => finish(step, produced, started));
+      })
+        .then((produced) => finish(step, produced, started))
+        .catch(writing([step]));
     });
     const failed = firstRejection(await Promise.allSettled(jobs));
     if (failed !== undefined) throw failed;
@@ -243,7 +256,9 @@ export async function writeOutputs(
         .filter(hasFile)
         .map((step) => rm(resolve(cwd, step.temp), { force: true })),
     );
-    throw error;
+    // After the partial files are gone, so the free space it reports is what is left.
+    const file = typeof error === "object" && error !== null ? failedFile.get(error) : undefined;
+    throw outputSpaceError(error, file ?? imageName);
   }
 
   return plan.stages
