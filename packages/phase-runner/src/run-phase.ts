@@ -6,6 +6,7 @@ import { DibError, type Host, type Ledger } from "@dib/host";
 import { type Breakpoints, hasBreakpoint } from "./breakpoints.js";
 import { chrootArgv } from "./chroot-command.js";
 import { DriverProgress } from "./driver-progress.js";
+import { describeExit } from "./exit-status.js";
 import { IN_TARGET_DIR, type PhasePlan, phaseName, planPhase } from "./hook-dir.js";
 import type { SkippedEntry } from "./hook-dir-entry.js";
 import { type InTargetMount, mountHooksInTarget } from "./in-target-mount.js";
@@ -330,10 +331,20 @@ function phaseFailure(
   const details = { phase, where, exitCode, outputTail: [...progress.outputTail] };
   if (progress.failed) {
     const { script, element, exitCode: code } = progress.failed;
+    const exit = describeExit(code);
     return new DibError(
       "DIB_PHASE_SCRIPT_FAILED",
-      `${phase}.d/${script}${describeElement(element)} failed with exit code ${code}`,
-      { hint: DEBUG_HINT, details: { ...details, script, element, exitCode: code } },
+      `${phase}.d/${script}${describeElement(element)} ${exit.text}`,
+      {
+        hint: exit.hint ? `${exit.hint}; ${DEBUG_HINT}` : DEBUG_HINT,
+        details: {
+          ...details,
+          script,
+          element,
+          exitCode: code,
+          ...(exit.signal ? { signal: exit.signal } : {}),
+        },
+      },
     );
   }
   if (progress.running !== undefined) {
