@@ -76,6 +76,18 @@ case "$tool" in
   rpm)
     if [ "\${1:-}" = --eval ]; then echo "\${FAKE_RPM_DBPATH:-/var/lib/rpm}"; fi
     ;;
+  podman | docker | buildah)
+    # FAKE_FAIL names a subcommand that fails, to exercise the failure paths.
+    if [ -n "\${FAKE_FAIL:-}" ] && [ "\${1:-}" = "$FAKE_FAIL" ]; then exit 125; fi
+    case "\${1:-}" in
+      export) tar -cf - -C "\${FAKE_ROOTFS:-/nonexistent}" . ;;
+      build)
+        for a in "$@"; do
+          case "$a" in type=tar,dest=*) tar -cf "\${a#type=tar,dest=}" -C "\${FAKE_ROOTFS:-/nonexistent}" . ;; esac
+        done
+        ;;
+    esac
+    ;;
 esac
 exit "\${FAKE_EXIT:-0}"
 `;
