@@ -47,6 +47,7 @@ describe.runIf(isRoot && wanted)(
         "updates:deb http://deb.debian.org/debian bookworm-updates main",
         "security:deb http://deb.debian.org/debian-security bookworm-security main",
       ].join("\n"),
+      DIB_DEBOOTSTRAP_BASE_PACKAGES: "systemd-sysv busybox sudo gnupg python3",
       DIB_IMAGE_CACHE: imageCache,
       DIB_LOCKFILES: join(work.dir, "locks"),
     });
@@ -105,7 +106,7 @@ describe.runIf(isRoot && wanted)(
         expect(r.exitCode, hook).toBe(0);
       }
       const base = await runScript(
-        elementFile("debian-minimal", "root.d", "75-debian-minimal-baseinstall"),
+        elementFile("debootstrap", "root.d", "75-debootstrap-baseinstall"),
         [],
         env(target),
       );

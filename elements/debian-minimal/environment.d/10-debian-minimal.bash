@@ -36,8 +36,16 @@ if [ -z "${DIB_DEBIAN_SECURITY_MIRROR:-}" ]; then
     DIB_DEBIAN_SECURITY_MIRROR=${DIB_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 fi
 export DIB_DEBIAN_SECURITY_MIRROR
-# Appended to the release to name the security suite (bullseye and later: <release>-security).
-export DIB_DEBIAN_SECURITY_SUBPATH=${DIB_DEBIAN_SECURITY_SUBPATH:--security}
+# The security suite is DIB_DEBIAN_SECURITY_PATH (DIB's name; the release by default) followed
+# by DIB_DEBIAN_SECURITY_SUBPATH (bullseye and later: <release>-security).
+# A DIB_DEBIAN_SECURITY_PATH that already names the whole suite gets no suffix.
+case "${DIB_DEBIAN_SECURITY_PATH:-}" in
+    *-security | */updates) _dib_security_subpath="" ;;
+    *) _dib_security_subpath=-security ;;
+esac
+export DIB_DEBIAN_SECURITY_PATH=${DIB_DEBIAN_SECURITY_PATH:-$DIB_RELEASE}
+export DIB_DEBIAN_SECURITY_SUBPATH=${DIB_DEBIAN_SECURITY_SUBPATH:-$_dib_security_subpath}
+unset _dib_security_subpath
 unset -f _dib_debian_host_uri
 
 # One "name:deb ..." line per sources.list.d/<name>.list file. Rolling suites have no
@@ -50,9 +58,13 @@ if [ -z "${DIB_APT_SOURCES_CONF:-}" ]; then
         *)
             DIB_APT_SOURCES_CONF="$DIB_APT_SOURCES_CONF
 updates:deb $DIB_DISTRIBUTION_MIRROR $DIB_RELEASE-updates $_dib_components
-security:deb $DIB_DEBIAN_SECURITY_MIRROR $DIB_RELEASE$DIB_DEBIAN_SECURITY_SUBPATH $_dib_components"
+security:deb $DIB_DEBIAN_SECURITY_MIRROR $DIB_DEBIAN_SECURITY_PATH$DIB_DEBIAN_SECURITY_SUBPATH $_dib_components"
             ;;
     esac
     unset _dib_components
 fi
 export DIB_APT_SOURCES_CONF
+
+# What the debootstrap element's base install puts in the new root before the chroot phases
+# (DIB installs gnupg2, a transitional name for gnupg).
+export DIB_DEBOOTSTRAP_BASE_PACKAGES=${DIB_DEBOOTSTRAP_BASE_PACKAGES:-systemd-sysv busybox sudo gnupg python3}
