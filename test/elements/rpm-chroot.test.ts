@@ -280,4 +280,87 @@ describe.runIf(isRoot && haveMinbase)(`rpm-family hooks in a real root tree${rea
       rmSync(join(root, dbpath.slice(1)), { recursive: true, force: true });
     }
   });
+  it("bootloader on the Red Hat family: /boot/grub2, BLS entries get the image's command line, shim on the removable path", async () => {
+    const removers = [
+      standIn("install-packages"),
+      standIn("grub2-install"),
+      standIn("grub2-mkimage"),
+      standIn("grub2-mkconfig", 'mkdir -p "$(dirname "$2")" && echo "# grub.cfg" > "$2"'),
+      standIn(
+        "grub2-probe",
+        'case "$1" in --target=fs_uuid) echo 0a1b-2c3d ;; --target=fs) echo ext2 ;; esac',
+      ),
+      standIn("grub2-mkrelpath", "echo /boot/grub2"),
+    ];
+    const made = ["boot/loader", "boot/efi", "boot/grub2", "etc/kernel", "tmp/disk"];
+    mkdirSync(join(root, "boot/loader/entries"), { recursive: true });
+    writeFileSync(
+      join(root, "boot/loader/entries/abc-5.14.0-1.el9.x86_64.conf"),
+      "title CentOS Stream (5.14.0-1.el9.x86_64) 9\nversion 5.14.0-1.el9.x86_64\nlinux /vmlinuz-5.14.0-1.el9.x86_64\noptions root=UUID=build-host ro rhgb quiet\ngrub_users $grub_users\n",
+    );
+    mkdirSync(join(root, "boot/efi/EFI/centos"), { recursive: true });
+    writeFileSync(join(root, "boot/efi/EFI/centos/shimx64.efi"), "signed shim");
+    writeFileSync(join(root, "boot/efi/EFI/centos/grubx64.efi"), "signed grub");
+    const hadDefault = existsSync(join(root, "etc/default/grub"));
+    // A block device node for the disk: grub2-install (a stand-in) only receives its path.
+    await execa("mknod", [join(root, "tmp/disk"), "b", "7", "250"]);
+    try {
+      const r = await inChroot(elementFile("bootloader", "finalise.d", "50-bootloader"), {
+        ARCH: "amd64",
+        DIB_BLOCK_DEVICE: "efi",
+        IMAGE_BLOCK_DEVICE: "/tmp/disk",
+        EFI_BOOT_DIR: "EFI/centos",
+        DIB_ROOT_LABEL: "cloudimg-rootfs",
+      });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const options =
+        "root=LABEL=cloudimg-rootfs ro console=tty0 console=ttyS0,115200 no_timer_check nofb nomodeset gfxpayload=text";
+      expect(file("etc/kernel/cmdline")).toBe(`${options}\n`);
+      expect(file("boot/loader/entries/abc-5.14.0-1.el9.x86_64.conf")).toBe(
+        `title CentOS Stream (5.14.0-1.el9.x86_64) 9\nversion 5.14.0-1.el9.x86_64\nlinux /vmlinuz-5.14.0-1.el9.x86_64\ngrub_users $grub_users\noptions ${options}\n`,
+      );
+      expect(file("etc/default/grub")).toContain('GRUB_ENABLE_BLSCFG="true"\n');
+      expect(file("boot/grub2/grub.cfg")).toBe("# grub.cfg\n");
+      expect(file("boot/efi/EFI/BOOT/BOOTX64.EFI")).toBe("signed shim");
+      expect(file("boot/efi/EFI/BOOT/grubx64.efi")).toBe("signed grub");
+      expect(file("boot/efi/EFI/centos/grub.cfg")).toBe(
+        "search.fs_uuid 0a1b-2c3d root\nset prefix=($root)/boot/grub2\nconfigfile $prefix/grub.cfg\n",
+      );
+      expect(calls()).toEqual([
+        "install-packages -m bootloader grub_efi_amd64 grub_bios_modules",
+        "grub2-mkconfig -o /boot/grub2/grub.cfg",
+        "grub2-install --target=i386-pc --modules=part_msdos part_gpt lvm biosdisk --force /tmp/disk",
+        "grub2-probe --target=fs_uuid /boot/grub2",
+        "grub2-mkrelpath /boot/grub2",
+      ]);
+    } finally {
+      for (const remove of removers) remove();
+      for (const path of made) rmSync(join(root, path), { recursive: true, force: true });
+      if (!hadDefault) rmSync(join(root, "etc/default/grub"), { force: true });
+    }
+  });
+
+  it("dhcp-all-interfaces picks the Red Hat family's DHCP client for NetworkManager", async () => {
+    const removeNm = standIn("NetworkManager");
+    const conf = join(root, "etc/NetworkManager/conf.d/00-dib-dhcp-all-interfaces.conf");
+    const script = elementFile("dhcp-all-interfaces", "install.d", "50-dhcp-all-interfaces");
+    try {
+      for (const [distro, release, client] of [
+        ["centos", "8-stream", "dhclient"],
+        ["centos", "9-stream", "internal"],
+        ["almalinux", "10", "dhcpcd"],
+        ["debian", "bookworm", "internal"],
+      ]) {
+        const r = await inChroot(script, {
+          DISTRO_NAME: distro as string,
+          DIB_RELEASE: release as string,
+        });
+        expect(r.exitCode, r.stderr).toBe(0);
+        expect(readFileSync(conf, "utf8")).toContain(`dhcp=${client}\n`);
+      }
+    } finally {
+      removeNm();
+      rmSync(join(root, "etc/NetworkManager"), { recursive: true, force: true });
+    }
+  });
 });

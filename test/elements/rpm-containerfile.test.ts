@@ -30,6 +30,7 @@ async function run(os: string, env: Record<string, string> = {}) {
   const envFiles = readdirSync(envDir).map((f) => join(envDir, f));
   const result = await runScript(
     "/bin/bash",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash script, not a template
     ["-c", 'for f in "${@:2}"; do . "$f"; done; exec "$1"', "run", hook, ...envFiles],
     {
       PATH: `${tools.bin}:/usr/sbin:/usr/bin:/sbin:/bin`,
