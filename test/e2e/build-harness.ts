@@ -8,7 +8,7 @@ import {
   readlinkSync,
   statSync,
 } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import { cliEntry, expectHostClean, type HostSnapshot, hostSnapshot } from "../src/index.js";
@@ -196,9 +196,14 @@ export function buildDirsOf(c: Case): string[] {
     .map((n) => join(c.tmpDir, n));
 }
 
-/** The build left nothing attached, mounted or running below its directory, and the host is whole. */
+/**
+ * The build left nothing attached, mounted or running below its directory, no lock on its
+ * output name, and the host is whole.
+ */
 export function expectNothingLeft(c: Case): void {
   expect(heldBelow(c.dir)).toEqual({ mounts: [], loops: [] });
+  // The lock on the output name went with the build, however it ended.
+  expect(existsSync(join(dirname(c.out), `.${basename(c.out)}.dib-lock`))).toBe(false);
   expect(processesUsing(c.dir)).toEqual([]);
   expectHostClean(c.snapshot, [c.dir]);
   expectHostIntact(c.facts);
