@@ -17,6 +17,7 @@ async function resolve(names: string[]): Promise<string[]> {
 const blockDevices = stockElementNames().filter((n) => n.startsWith("block-device-"));
 const rpmImages = [
   ["centos-minimal"],
+  ["centos"],
   ["fedora-container"],
   ["fedora-containerfile"],
   ["rocky-container"],
