@@ -363,4 +363,19 @@ describe.runIf(isRoot && haveMinbase)(`rpm-family hooks in a real root tree${rea
       rmSync(join(root, "etc/NetworkManager"), { recursive: true, force: true });
     }
   });
+  it("yum keeps downloaded packages during the build only", async () => {
+    mkdirSync(join(root, "etc/dnf"), { recursive: true });
+    writeFileSync(join(root, "etc/dnf/dnf.conf"), "[main]\ngpgcheck=1\n");
+    try {
+      const keep = elementFile("yum", "pre-install.d", "01-yum-keepcache");
+      expect((await inChroot(keep, { YUM: "dnf" })).exitCode).toBe(0);
+      expect((await inChroot(keep, { YUM: "dnf" })).exitCode).toBe(0);
+      expect(file("etc/dnf/dnf.conf")).toBe("[main]\nkeepcache=1 # dib-build\ngpgcheck=1\n");
+      const restore = elementFile("yum", "finalise.d", "99-yum-keepcache-restore");
+      expect((await inChroot(restore)).exitCode).toBe(0);
+      expect(file("etc/dnf/dnf.conf")).toBe("[main]\ngpgcheck=1\n");
+    } finally {
+      rmSync(join(root, "etc/dnf"), { recursive: true, force: true });
+    }
+  });
 });

@@ -475,3 +475,62 @@ describe.runIf(isRoot)(`yum's shared package cache is a real bind mount${rootOnl
     }
   });
 });
+
+describe("redhat-common", () => {
+  const cleanup = elementFile("redhat-common", "finalise.d", "01-clean-old-kernels");
+  const run = (env: Record<string, string>) =>
+    runScript(cleanup, [], { PATH: `${tools.bin}:/usr/bin:/bin`, ...env });
+
+  it("removes every kernel but the newest with dnf", async () => {
+    tools.reset();
+    const r = await run({
+      FAKE_REPOQUERY: "kernel-core-0:5.14.0-1.el9.x86_64\nkernel-0:5.14.0-1.el9.x86_64\n",
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(tools.calls()).toEqual([
+      ["dnf", "repoquery", "--installonly", "--latest-limit=-1", "-q"],
+      ["dnf", "-y", "remove", "kernel-core-0:5.14.0-1.el9.x86_64", "kernel-0:5.14.0-1.el9.x86_64"],
+    ]);
+  });
+
+  it("does nothing with one kernel, or with DIB_DISABLE_KERNEL_CLEANUP=1", async () => {
+    tools.reset();
+    expect((await run({})).exitCode).toBe(0);
+    expect(tools.calls()).toEqual([
+      ["dnf", "repoquery", "--installonly", "--latest-limit=-1", "-q"],
+    ]);
+    tools.reset();
+    expect(
+      (await run({ DIB_DISABLE_KERNEL_CLEANUP: "1", FAKE_REPOQUERY: "kernel-1" })).exitCode,
+    ).toBe(0);
+    expect(tools.calls()).toEqual([]);
+  });
+
+  it("refuses a DIB_LOCAL_IMAGE that is not a file", async () => {
+    const check = elementFile("redhat-common", "root.d", "05-check-local-image");
+    const bad = await runScript(check, [], { DIB_LOCAL_IMAGE: join(work.dir, "missing.qcow2") });
+    expect(bad.exitCode).not.toBe(0);
+    expect(bad.stderr).toContain("is not a file");
+    expect((await runScript(check, [], {})).exitCode).toBe(0);
+  });
+});
+
+describe("yum's build-time repository files (DIB_YUM_REPO_CONF)", () => {
+  it("are copied in for the build and removed in cleanup.d, unless kept", async () => {
+    const { target } = freshTree();
+    const repo = join(work.dir, "site.repo");
+    writeFileSync(repo, "[site]\nbaseurl=http://127.0.0.1:9/site/\n");
+    const env = { TMP_MOUNT_PATH: target, TARGET_ROOT: target, DIB_YUM_REPO_CONF: repo };
+    const add = await runScript(elementFile("yum", "extra-data.d", "99-yum-repo-conf"), [], env);
+    expect(add.exitCode, add.stderr).toBe(0);
+    expect(readFileSync(join(target, "etc/yum.repos.d/site.repo"), "utf8")).toContain("[site]");
+    // The image's own file of the same name is never replaced.
+    const again = await runScript(elementFile("yum", "extra-data.d", "99-yum-repo-conf"), [], env);
+    expect(again.exitCode).not.toBe(0);
+    const remove = elementFile("yum", "cleanup.d", "99-remove-yum-repo-conf");
+    expect((await runScript(remove, [], { ...env, DIB_YUM_REPO_CONF_KEEP: "1" })).exitCode).toBe(0);
+    expect(existsSync(join(target, "etc/yum.repos.d/site.repo"))).toBe(true);
+    expect((await runScript(remove, [], env)).exitCode).toBe(0);
+    expect(existsSync(join(target, "etc/yum.repos.d/site.repo"))).toBe(false);
+  });
+});

@@ -57,6 +57,7 @@ case "$tool" in
       rm -rf ${state}/repos && mkdir -p ${state}/repos && cp "$reposdir"/*.repo ${state}/repos/ 2>/dev/null || true
     fi
     if [ "\${1:-}" = --version ]; then echo "\${FAKE_DNF_VERSION:-4.14.0}"; exit 0; fi
+    if [ "\${1:-}" = repoquery ]; then printf '%s' "\${FAKE_REPOQUERY:-}"; exit 0; fi
     # What dnf would download: one file per package name after the subcommand.
     if [ -n "$destdir" ]; then
       mkdir -p "$destdir"
