@@ -337,12 +337,13 @@ describe.runIf(isRoot)(`faults a build meets in the wild${rootOnlyReason}`, () =
     // Chroot phases: what a killed hook started is ended with the chroot. (An outside
     // hook's children would outlive it on the host, as DIB's do.)
     it.for([
-      ["install", "the root tree"],
-      ["finalise", "the mounted image"],
+      ["install", "the hook, in the root tree", "hook"],
+      ["finalise", "the hook, in the mounted image", "hook"],
+      ["install", "the phase's own shell under the hook", "driver"],
     ] as const)(
-      "in %s.d (chroot, in %s): SIGKILL named with the script, and nothing left",
-      async ([phase], { expect }) => {
-        const c = newCase(`sigkill-${phase}`);
+      "in %s.d (chroot): SIGKILL to %s is named with the script, and nothing is left",
+      async ([phase, _what, victim], { expect }) => {
+        const c = newCase(`sigkill-${phase}-${victim}`);
         const marker = "/tmp/slow-in.marker";
         const script = `/tmp/in_target.d/${phase}.d/50-slow`;
         const build = startCli(
@@ -352,20 +353,28 @@ describe.runIf(isRoot)(`faults a build meets in the wild${rootOnlyReason}`, () =
         const buildDir = await waitFor(build, `${phase}.d hung`, () =>
           buildDirsOf(c).find((d) => existsSync(join(d, "build", "mnt", marker))),
         );
-        // The hook itself, as the OOM killer picks one process: not the build, not its sleep.
-        const hook = await waitFor(build, "the hook's process", () =>
-          processesUsing(buildDir).find((p) => p.args.endsWith(` ${script}`)),
+        // One process, as the OOM killer picks one: the hook, or the shell that runs the
+        // phase's hooks one after another; never the build itself.
+        const target = await waitFor(build, `the ${victim}'s process`, () =>
+          processesUsing(buildDir).find((p) =>
+            victim === "hook"
+              ? p.args.endsWith(` ${script}`)
+              : p.args.includes("/tmp/in_target.d/.dib-phase-driver.bash"),
+          ),
         );
-        process.kill(hook.pid, "SIGKILL");
+        process.kill(target.pid, "SIGKILL");
         const exit = await build.exited;
         const { stdout, stderr } = build.output();
         expect(exit, stderr).toEqual({ code: 1, signal: null });
+        const what = `${phase}.d/50-slow (element slow-in)`;
         expect(stderr).toContain(
-          `error DIB_PHASE_SCRIPT_FAILED: ${phase}.d/50-slow (element slow-in) was killed by SIGKILL (exit code 137) — out of memory?\n`,
+          victim === "hook"
+            ? `error DIB_PHASE_SCRIPT_FAILED: ${what} was killed by SIGKILL (exit code 137) — out of memory?\n`
+            : `error DIB_PHASE_SCRIPT_FAILED: ${what} was interrupted: its phase was killed by SIGKILL (exit code 137) — out of memory?\n`,
         );
         expect(lines(stderr)).toContain("signal: SIGKILL");
         expect(stderr).toMatch(/^hint: .*OOM killer.*dmesg/m);
-        expect(stdout).toContain(`Build failed in ${phase}.d/50-slow (element slow-in)`);
+        expect(stdout).toContain(`Build failed in ${what}`);
         expect(existsSync(buildDir)).toBe(false);
         expectNothingLeft(c);
       },

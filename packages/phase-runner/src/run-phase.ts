@@ -350,10 +350,17 @@ function phaseFailure(
   if (progress.running !== undefined) {
     const script = progress.running;
     const element = elementOf(`${phase}.d/${script}`);
+    // The phase's own shell ended under the script: a signal names what ended it.
+    const exit = describeExit(exitCode);
     return new DibError(
       "DIB_PHASE_SCRIPT_FAILED",
-      `${phase}.d/${script}${describeElement(element)} was interrupted (exit code ${exitCode})`,
-      { hint: DEBUG_HINT, details: { ...details, script, element } },
+      `${phase}.d/${script}${describeElement(element)} was interrupted${
+        exit.signal ? `: its phase ${exit.text}` : ` (exit code ${exitCode})`
+      }`,
+      {
+        hint: exit.hint ? `${exit.hint}; ${DEBUG_HINT}` : DEBUG_HINT,
+        details: { ...details, script, element, ...(exit.signal ? { signal: exit.signal } : {}) },
+      },
     );
   }
   if (progress.sourcing !== undefined) {
