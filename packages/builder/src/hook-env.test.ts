@@ -92,6 +92,7 @@ describe("phaseEnvironment", () => {
       "/tmp/in_target.d/dib-lib",
     );
     expect(runsInChroot("post-install.d")).toBe(true);
+    expect(runsInChroot("install-packages")).toBe(true);
     expect(runsInChroot("pre-finalise")).toBe(false);
   });
 

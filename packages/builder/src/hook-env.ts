@@ -25,10 +25,14 @@ export interface BuildVariables {
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/** The hook phases that run inside the chroot (§2.2); every other phase runs outside. */
+/**
+ * The hook phases that run inside the chroot (§2.2), and the `-p` install-packages step
+ * that runs there between them; every other phase runs outside.
+ */
 const CHROOT_PHASES: ReadonlySet<string> = new Set([
   "pre-install",
   "install",
+  "install-packages",
   "post-install",
   "finalise",
 ]);
