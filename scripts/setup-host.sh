@@ -9,7 +9,7 @@ APT_PACKAGES=(
   util-linux fdisk gdisk dosfstools mtools e2fsprogs xfsprogs btrfs-progs
   squashfs-tools debootstrap mmdebstrap qemu-utils qemu-system-x86 ovmf skopeo
   rsync lvm2 kpartx attr acl pigz zstd cpio curl ca-certificates gzip tar
-  busybox-static shellcheck python3-yaml
+  busybox-static shellcheck python3-yaml git
   rpm dnf dnf-plugins-core createrepo-c podman buildah
 )
 
