@@ -74,7 +74,7 @@ describe.runIf(isRoot)(`choosing an accelerator that boots${rootOnlyReason}`, ()
       accel: "kvm",
       login,
       commands: ["echo booted"],
-      timeoutMs: 45_000,
+      timeoutMs: 30_000,
       onConsoleLine: (l) => lines.push(l),
     });
     process.stdout.write(

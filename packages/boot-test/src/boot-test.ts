@@ -178,14 +178,17 @@ export async function bootTest(options: BootTestOptions): Promise<BootTestResult
     });
     if (first.stalled === undefined) return first.result;
     const reason = first.stalled;
-    // KVM hangs guests here whatever the probe said: later boots go straight to TCG.
-    rememberKvmStatus({ usable: false, reason }, qemuBinary, {
-      ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
-    });
     host.debug(`boot-test: ${reason}; restarting the guest under TCG`);
     options.onProgress?.({ kind: "accel-fallback", from: "kvm", to: "tcg", reason });
     // The restart gets the whole timeout: the time lost went to an accelerator that hung.
     const second = await runPlan(plan("tcg"), options, prompt, "tcg", {});
+    // The same guest talks under TCG: KVM is what hung it, whatever the probe said, and
+    // later boots go straight to TCG. (A guest silent under TCG too is just broken.)
+    if (second.result.consoleTail.length > 0) {
+      rememberKvmStatus({ usable: false, reason }, qemuBinary, {
+        ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+      });
+    }
     return { ...second.result, accelFallback: { from: "kvm", reason } };
   } finally {
     process.removeListener("exit", removeWorkDir);

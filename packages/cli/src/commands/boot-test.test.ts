@@ -86,7 +86,7 @@ describe("dib-cli boot-test", () => {
     const reason =
       'the KVM guest made no console progress for 60 s after "Loading initial ramdisk ..."';
     expect(describeProgress({ kind: "accel-fallback", from: "kvm", to: "tcg", reason })).toBe(
-      `boot-test: ${reason}; restarting under TCG (later boots use TCG straight away)`,
+      `boot-test: ${reason}; restarting the guest under TCG`,
     );
     expect(
       formatBootResult({ ...passed, accelFallback: { from: "kvm", reason } }, "debian.qcow2"),

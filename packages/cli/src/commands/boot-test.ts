@@ -69,7 +69,7 @@ export function describeProgress(event: BootProgress): string {
     case "started":
       return `boot-test: QEMU started (${event.firmware === "uefi" ? "UEFI" : "BIOS"}, ${event.accel}${event.accel === "tcg" ? ": no usable KVM, this is slow" : ""})`;
     case "accel-fallback":
-      return `boot-test: ${event.reason}; restarting under TCG (later boots use TCG straight away)`;
+      return `boot-test: ${event.reason}; restarting the guest under TCG`;
     case "prompt":
       return `boot-test: prompt after ${event.secondsToPrompt} s`;
     case "logged-in":
