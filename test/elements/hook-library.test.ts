@@ -182,6 +182,32 @@ describe.runIf(isRoot && haveMinbase)(`the hook library on a real root tree${rea
     expect(r.exitCode).toBe(0);
   });
 
+  it("arg_to_elements turns a disk-image-create element list into IMAGE_ELEMENT and the element array", async () => {
+    const elements = join(work.dir, "arg-elements");
+    for (const [name, file, text] of [
+      ["base", "element-deps", "\n"],
+      ["os", "element-provides", "operating-system\n"],
+      ["vm", "element-deps", "block-device\n"],
+      ["block-device-mbr", "element-provides", "block-device\n"],
+    ] as const) {
+      mkdirSync(join(elements, name), { recursive: true });
+      writeFileSync(join(elements, name, file), text);
+    }
+    const r = await outside(
+      [
+        'source "$_LIB/common-functions"',
+        "arg_to_elements os vm",
+        'echo "$IMAGE_ELEMENT"',
+        'eval "declare -A image_elements=($(get_image_element_array))"',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text
+        'echo "${image_elements[vm]}"',
+      ].join("\n"),
+      { ELEMENTS_PATH: elements, ARCH: "amd64", HOME: work.dir },
+    );
+    expect(r.stderr).toContain("Building elements: base os vm block-device-mbr");
+    expect(r.stdout).toBe(`base block-device-mbr os vm\n${join(elements, "vm")}`);
+  });
+
   it("svc-map: the extra-data.d hook merges every element's file and svc-map answers in the chroot", async () => {
     const elements = join(work.dir, "elements");
     mkdirSync(join(elements, "web"), { recursive: true });

@@ -171,6 +171,19 @@ describe("dib-cli elements", () => {
     expect(text.split("\n")[0]).toBe("Building elements: base os vm block-device-mbr");
   });
 
+  it("says why a retired DIB element is gone and what replaced it", async () => {
+    await expect(
+      program().run("elements", "resolve", "-n", "modprobe-blacklist"),
+    ).rejects.toMatchObject({
+      code: "DIB_ELEMENT_RETIRED",
+      message: expect.stringContaining("Element 'modprobe-blacklist' was retired"),
+      hint: expect.stringContaining("modprobe"),
+    });
+    await expect(program().run("elements", "show", "dib-python")).rejects.toMatchObject({
+      code: "DIB_ELEMENT_RETIRED",
+    });
+  });
+
   it("shows what an element holds", async () => {
     const text = await program().run("elements", "show", "app");
     expect(text).toContain("element-deps:     os tools\n");
