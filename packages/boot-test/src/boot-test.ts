@@ -33,7 +33,11 @@ export interface BootTestOptions {
   login?: LoginCredentials;
   /** Shell commands to run after logging in, one after the other. */
   commands?: string[];
-  /** For the whole test: boot, login and commands (default 300 s). */
+  /**
+   * For the whole test: boot, login and commands (default 300 s under KVM, 600 s under
+   * TCG, which boots a Debian image in one to two minutes on a quiet host and several on a
+   * loaded one).
+   */
   timeoutMs?: number;
   accel?: AccelRequest;
   /**
@@ -90,7 +94,7 @@ export interface BootTestResult {
 }
 
 export const CONSOLE_TAIL_LINES = 40;
-const DEFAULT_TIMEOUT_MS = 300_000;
+export const DEFAULT_TIMEOUT_MS: Record<Accel, number> = { kvm: 300_000, tcg: 600_000 };
 /**
  * A KVM guest prints within seconds (firmware, GRUB, the kernel, systemd): a minute of
  * silence before the prompt means KVM hangs this guest, as it does on hosts where nested
@@ -242,7 +246,7 @@ async function runPlan(
   let stalled: string | undefined;
   const firmware = options.uefi ? "uefi" : "bios";
   const started = Date.now();
-  const deadline = started + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const deadline = started + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS[accel]);
   const child = host.spawn(plan.qemu);
   options.onProgress?.({ kind: "started", accel, firmware, qemu: plan.qemu });
   let qemuStderr = "";

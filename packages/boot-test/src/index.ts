@@ -18,6 +18,7 @@ export {
   type BootTestResult,
   bootTest,
   CONSOLE_TAIL_LINES,
+  DEFAULT_TIMEOUT_MS,
   KVM_STALL_TIMEOUT_MS,
 } from "./boot-test.js";
 export {

@@ -84,7 +84,7 @@ interface BootTestFlags {
   expect?: string;
   login?: string;
   run: string[];
-  timeout: string;
+  timeout?: string;
   memory: string;
   cpus: string;
   resize?: string;
@@ -113,7 +113,10 @@ export function registerBootTestCommand(program: Command): void {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
-    .option("--timeout <seconds>", "for the whole test: boot, login and commands", "300")
+    .option(
+      "--timeout <seconds>",
+      "for the whole test: boot, login and commands (default 300 under KVM, 600 under TCG)",
+    )
     .option("--memory <MiB>", "guest memory", "1024")
     .option("--cpus <n>", "guest CPUs", "1")
     .option("--resize <size>", "boot a temporary overlay grown to SIZE (20G, +5G): tests growroot")
@@ -149,7 +152,9 @@ export function registerBootTestCommand(program: Command): void {
         expect: flags.expect,
         login: flags.login === undefined ? undefined : parseLogin(flags.login),
         commands: flags.run,
-        timeoutMs: parsePositive("--timeout", flags.timeout) * 1000,
+        ...(flags.timeout === undefined
+          ? {}
+          : { timeoutMs: parsePositive("--timeout", flags.timeout) * 1000 }),
         memoryMiB: parsePositive("--memory", flags.memory),
         cpus: parsePositive("--cpus", flags.cpus),
         resize: flags.resize,
