@@ -100,10 +100,10 @@ describe.runIf(skip === "")(`yum-minimal bootstraps with the host's dnf${skip}`,
     rmSync(work, { recursive: true, force: true });
   });
 
-  async function bootstrap(release: string) {
-    const target = join(work, `tree-${release}`);
-    const build = join(work, `build-${release}`);
-    const repos = join(work, `repos-${release}`);
+  async function bootstrap(release: string, id = release) {
+    const target = join(work, `tree-${id}`);
+    const build = join(work, `build-${id}`);
+    const repos = join(work, `repos-${id}`);
     mkdirSync(build);
     mkdirSync(repos);
     writeFileSync(
@@ -168,6 +168,7 @@ describe.runIf(skip === "")(`yum-minimal bootstraps with the host's dnf${skip}`,
     // Nothing of the bootstrap's scratch space is left, in the tree or beside it.
     expect(readdirSync(b.build)).toEqual([]);
     expect(readdirSync(join(b.target, "var/tmp"))).toEqual([]);
+    expect(readdirSync("/var/tmp").filter((f) => f.startsWith("dib-yum-minimal."))).toEqual([]);
   });
 
   it("10-stream: the same packages, with the rpm database at /usr/lib/sysimage/rpm", async () => {
@@ -178,6 +179,94 @@ describe.runIf(skip === "")(`yum-minimal bootstraps with the host's dnf${skip}`,
     const old = await b.query("/var/lib/rpm");
     expect(old.stdout.trim()).toBe("");
     expect(readdirSync(join(b.target, "usr/lib/sysimage/rpm"))).toContain("rpmdb.sqlite");
+  });
+
+  it("yum's install-packages installs, marks, removes and downloads with the real dnf in that tree", async () => {
+    const b = await bootstrap("10-stream", "install-packages");
+    expect(b.result.exitCode, b.result.stderr).toBe(0);
+    // The image's dnf, as the chroot would run it: the host's dnf pointed at the tree, its
+    // repository files and its rpm database (what a chroot gives dnf without flags).
+    const bin = join(work, "image-bin");
+    const home = join(work, "image-home");
+    mkdirSync(bin, { recursive: true });
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, ".rpmmacros"), "%_dbpath /usr/lib/sysimage/rpm\n");
+    writeFileSync(
+      join(bin, "dnf"),
+      [
+        "#!/bin/sh",
+        `HOME=${home} exec /usr/bin/dnf --installroot=${b.target} --releasever=10 \\`,
+        `  --disableplugin='*' --enableplugin=download --setopt=reposdir=${b.target}/etc/yum.repos.d \\`,
+        `  --setopt=cachedir=${join(work, "image-dnf-cache")} "$@"`,
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    writeFileSync(
+      join(bin, "pkg-map"),
+      `#!/bin/sh\nexec python3 ${join(elements, "pkg-map", "bin", "pkg-map")} "$@"\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    const maps = join(work, "maps");
+    mkdirSync(maps, { recursive: true });
+    writeFileSync(
+      join(maps, "demo"),
+      JSON.stringify({
+        family: { redhat: { greeting: "hello-dibtest", "never-installed": "never-installed" } },
+      }),
+    );
+    const blacklist = join(work, "yum-blacklist");
+    writeFileSync(blacklist, "never-installed\n");
+    const installPackages = (args: string[]) =>
+      execa(join(elements, "yum", "bin", "install-packages"), args, {
+        reject: false,
+        extendEnv: false,
+        env: {
+          PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin`,
+          HOME: "/root",
+          DISTRO_NAME: "centos",
+          DIB_RELEASE: "10-stream",
+          DIB_PKG_MAP_DIR: maps,
+          DIB_YUM_BLACKLIST: blacklist,
+          YUM: "dnf",
+        },
+      });
+    const has = async (name: string) =>
+      (
+        await execa("rpm", ["--root", b.target, "--dbpath", "/usr/lib/sysimage/rpm", "-q", name], {
+          reject: false,
+        })
+      ).exitCode === 0;
+
+    // hello-dibtest was pulled in by the bootstrap; remove it first so the install is real.
+    const removed = await installPackages(["-e", "hello-dibtest"]);
+    expect(removed.exitCode, removed.stderr).toBe(0);
+    expect(await has("hello-dibtest")).toBe(false);
+    const installed = await installPackages([
+      "--noninteractive",
+      "-m",
+      "demo",
+      "greeting",
+      "never-installed",
+    ]);
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    expect(await has("hello-dibtest")).toBe(true);
+    expect(await has("never-installed")).toBe(false);
+    // dnf mark install ran for real: the package is recorded as the user's, not a dependency.
+    const reason = await execa(join(bin, "dnf"), [
+      "-q",
+      "repoquery",
+      "--userinstalled",
+      "hello-dibtest",
+    ]);
+    expect(reason.stdout).toContain("hello-dibtest");
+    const downloads = join(work, "downloads");
+    const downloaded = await installPackages(["-d", downloads, "dnf-plugins-core"]);
+    expect(downloaded.exitCode, downloaded.stderr).toBe(0);
+    // --resolve adds only what the tree lacks: dnf and libdnf-dibtest are installed.
+    expect(readdirSync(downloads)).toEqual(["dnf-plugins-core-1.0-1.noarch.rpm"]);
   });
 
   it("8-stream: leaves the downloaded packages for the chroot's own rpm to register", async () => {
