@@ -22,7 +22,8 @@ import { type LocalArchive, startLocalArchive } from "./ubuntu-local-archive.js"
  * Runs as root; DIB_TEST_UBUNTU_ARCHIVE=0 skips it.
  */
 const wanted = process.env.DIB_TEST_UBUNTU_ARCHIVE !== "0";
-const cache = process.env.DIB_TEST_IMAGE_CACHE ?? "/var/cache/dib-test/image-create";
+const cache =
+  process.env.DIB_TEST_IMAGE_CACHE ?? process.env.DIB_IMAGE_CACHE ?? "/var/cache/dib-test/image-create";
 const reason = rootOnlyReason || (wanted ? "" : " (skipped: DIB_TEST_UBUNTU_ARCHIVE=0)");
 const CODENAME = "noble";
 

@@ -10,7 +10,12 @@ import {
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readPackageInstalls, squashPackageInstalls } from "../../packages/elements/src/index.js";
+import {
+  discoverElements,
+  readPackageInstalls,
+  resolveImageElements,
+  squashPackageInstalls,
+} from "../../packages/elements/src/index.js";
 import { elementFile, elementsDir, runScript, tempDir } from "./element-harness.js";
 
 /**
@@ -296,6 +301,31 @@ describe.each(RELEASES)("ubuntu-minimal %s", (release) => {
     expect(await map("growroot", "growpart")).toEqual(["cloud-guest-utils"]);
     expect(await map("base", "iscsi_package")).toEqual(["open-iscsi"]);
   });
+});
+
+describe("the Ubuntu operating-system elements", () => {
+  it.each(["ubuntu-minimal", "ubuntu"])(
+    "%s resolves with vm and every block-device element",
+    async (os) => {
+      const catalog = await discoverElements({ elementsPath: elementsDir });
+      const layouts = readdirSync(elementsDir).filter((e) => e.startsWith("block-device-"));
+      expect(layouts.length).toBeGreaterThanOrEqual(5);
+      for (const arch of ["amd64", "arm64"]) {
+        // vm alone picks the architecture's default layout (mbr on amd64, efi on arm64).
+        for (const extra of [[], ...layouts.map((l) => [l])]) {
+          const resolved = resolveImageElements([os, "vm", ...extra], catalog, { arch });
+          const names = resolved.elements.map((e) => e.name);
+          expect(resolved.provided["operating-system"]).toBe(os);
+          expect(names).toEqual(
+            expect.arrayContaining(["base", "bootloader", "dpkg", "sysprep", "ubuntu-common"]),
+          );
+          expect(resolved.provided["block-device"]).toBe(
+            extra[0] ?? (arch === "arm64" ? "block-device-efi" : "block-device-mbr"),
+          );
+        }
+      }
+    },
+  );
 });
 
 describe("ubuntu-common hooks", () => {
