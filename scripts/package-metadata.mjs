@@ -22,7 +22,9 @@ const listing = JSON.parse(
 );
 const drift = [];
 
-for (const pkg of listing.filter((p) => !p.private && p.path && p.path !== top.replace(/\/$/, ""))) {
+for (const pkg of listing.filter(
+  (p) => !p.private && p.path && p.path !== top.replace(/\/$/, ""),
+)) {
   const file = join(pkg.path, "package.json");
   const text = readFileSync(file, "utf8");
   const json = JSON.parse(text);
