@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isRoot, rootOnlyReason, runCli } from "../src/index.js";
+import { isRoot, rootOnlyReason, runCli, testImageCache } from "../src/index.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const fixtures = join(repo, "packages/builder/src/__fixtures__/elements");
 /** Shared between test runs, so builds after the first do not download again. */
-const cache = process.env.DIB_TEST_IMAGE_CACHE ?? "/var/cache/dib-test/image-create";
+const cache = testImageCache;
 /** A bookworm minbase tarball some machines have; seeded into the cache under the debootstrap element's name. */
 const seedTarball = "/var/cache/dib-dev/bookworm-minbase.tar";
 

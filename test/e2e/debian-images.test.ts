@@ -6,7 +6,14 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootTest } from "../../packages/boot-test/src/index.js";
 import { Host } from "../../packages/host/src/index.js";
-import { expectHostClean, hostSnapshot, isRoot, rootOnlyReason, runCli } from "../src/index.js";
+import {
+  expectHostClean,
+  hostSnapshot,
+  isRoot,
+  rootOnlyReason,
+  runCli,
+  testImageCache,
+} from "../src/index.js";
 
 /**
  * The point of dib: `dib-cli debian-minimal vm` gives an image that boots. Six images are
@@ -99,7 +106,7 @@ const selected =
     : wanted === "" || wanted === "1" || wanted === "all"
       ? CASES
       : CASES.filter((c) => wanted.split(",").includes(c.name));
-const cache = process.env.DIB_TEST_IMAGE_CACHE ?? "/var/cache/dib-test/image-create";
+const cache = testImageCache;
 const fixtureElements = fileURLToPath(new URL("./fixtures/elements", import.meta.url));
 const skipReason = !isRoot
   ? rootOnlyReason

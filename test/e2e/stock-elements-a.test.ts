@@ -20,6 +20,7 @@ import {
   isRoot,
   rootOnlyReason,
   runCli,
+  testImageCache,
 } from "../src/index.js";
 
 /**
@@ -28,7 +29,7 @@ import {
  * cleanup-kernel-initrd, growvols, dkms) on the LVM layout growvols is for, written as a
  * tar and inspected: each element's files, units and packages must be in the image.
  */
-const cache = process.env.DIB_TEST_IMAGE_CACHE ?? "/var/cache/dib-ci";
+const cache = testImageCache;
 
 /**
  * A stand-in for glean (PyPI is out of reach here): a wheel named glean whose

@@ -5,7 +5,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootTest } from "../../packages/boot-test/src/index.js";
 import { Host } from "../../packages/host/src/index.js";
-import { expectHostClean, hostSnapshot, isRoot, rootOnlyReason, runCli } from "../src/index.js";
+import {
+  expectHostClean,
+  hostSnapshot,
+  isRoot,
+  rootOnlyReason,
+  runCli,
+  testImageCache,
+} from "../src/index.js";
 
 /**
  * Eleven stock elements ported from DIB, checked in real bookworm images with as few builds
@@ -20,7 +27,7 @@ import { expectHostClean, hostSnapshot, isRoot, rootOnlyReason, runCli } from ".
  * 3. one boot of the re-laid image: it must come up, and the services the elements enabled
  *    (fail2ban with its sshd jail on the journal, unattended-upgrades) must be running.
  */
-const cache = process.env.DIB_TEST_IMAGE_CACHE ?? "/var/cache/dib-ci";
+const cache = testImageCache;
 const mirror = (process.env.DIB_DISTRIBUTION_MIRROR ?? "http://deb.debian.org/debian").replace(
   /\/+$/,
   "",

@@ -6,7 +6,14 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootTest } from "../../packages/boot-test/src/index.js";
 import { Host } from "../../packages/host/src/index.js";
-import { expectHostClean, hostSnapshot, isRoot, rootOnlyReason, runCli } from "../src/index.js";
+import {
+  expectHostClean,
+  hostSnapshot,
+  isRoot,
+  rootOnlyReason,
+  runCli,
+  testImageCache,
+} from "../src/index.js";
 
 /**
  * An element tree written for DIB by another project builds unchanged and boots: the
@@ -17,7 +24,7 @@ import { expectHostClean, hostSnapshot, isRoot, rootOnlyReason, runCli } from ".
  * the "source" install type. One build (debian-minimal vm, bookworm) and one boot.
  */
 const tree = fileURLToPath(new URL("./fixtures/third-party-tree", import.meta.url));
-const cache = process.env.DIB_TEST_IMAGE_CACHE ?? "/var/cache/dib-ci";
+const cache = testImageCache;
 const skip = process.env.DIB_TEST_THIRD_PARTY_TREE === "0";
 const reason = skip ? " (skipped: DIB_TEST_THIRD_PARTY_TREE=0)" : rootOnlyReason;
 
