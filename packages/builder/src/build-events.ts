@@ -41,6 +41,27 @@ export type BuildEvent =
       script?: string | undefined;
     }
   | { type: "output"; output: BuildOutput }
+  /** A planned step that did not run: its result came from the stage cache. */
+  | { type: "phase-skip"; phase: string; reason: string }
+  | StageCacheEvent
   | { type: "warning"; message: string };
 
 export type BuildEventListener = (event: BuildEvent) => void;
+
+/**
+ * What the stage cache did and why: `hit` (the stage was restored), `miss` (built, with
+ * what changed since the last stored entry), `off` (not used, and why), `stored` /
+ * `not-stored` (after building it).
+ */
+export interface StageCacheEvent {
+  type: "stage-cache";
+  stage: string;
+  result: "hit" | "miss" | "off" | "stored" | "not-stored";
+  reason: string;
+  /** The stage's key, when one was computed. */
+  key?: string | undefined;
+  /** For a miss: the components that changed since the last entry of this element set. */
+  changes?: string[] | undefined;
+  /** Archive size, for hits and stores. */
+  bytes?: number | undefined;
+}

@@ -47,6 +47,12 @@ export const buildOptionsSchema = z.strictObject({
   journalSizeMb: z.number().int().positive().default(64),
   /** `--mkfs-options` (root filesystem only). */
   mkfsOptions: z.string().default(""),
+  /**
+   * The stage cache (the root tree after post-install.d, reused when nothing that feeds it
+   * changed): `on` with DIB_STAGE_CACHE=1, `bypass` with `--no-cache` (neither read nor
+   * written), `off` otherwise.
+   */
+  stageCache: z.enum(["off", "on", "bypass"]).default("off"),
   /** `--no-tmpfs` / DIB_NO_TMPFS. */
   noTmpfs: z.boolean().default(false),
   /** `--offline` / DIB_OFFLINE. */

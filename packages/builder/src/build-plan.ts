@@ -23,6 +23,8 @@ export interface BuildPlanInput {
   installPackages: readonly string[];
   ramdisk: boolean;
   blockDeviceConfig: BlockDeviceConfigSource;
+  /** The stage cache is on: restore before root.d, store after post-install.d. */
+  stageCache?: boolean | undefined;
 }
 
 export interface BuildPlan {
@@ -63,6 +65,7 @@ export function planBuild(input: BuildPlanInput): BuildPlan {
     own("workspace"),
     own("hooks"),
     own("block-device-init"),
+    ...(input.stageCache ? [own("stage-restore")] : []),
     hooks("root", "outside", true),
     own("install-type"),
     hooks("extra-data", "outside"),
@@ -71,7 +74,9 @@ export function planBuild(input: BuildPlanInput): BuildPlan {
     hooks("install", "chroot"),
   ];
   if (input.installPackages.length > 0) steps.push({ name: "install-packages", where: "chroot" });
-  steps.push(hooks("post-install", "chroot"), hooks("post-root", "outside"), own("root-unmount"));
+  steps.push(hooks("post-install", "chroot"));
+  if (input.stageCache) steps.push(own("stage-store"));
+  steps.push(hooks("post-root", "outside"), own("root-unmount"));
   if (disk) {
     steps.push(
       own("size"),

@@ -149,6 +149,7 @@ export async function build(input: BuildOptionsInput, runtime: BuildRuntime): Pr
       installPackages: options.installPackages,
       ramdisk: options.ramdisk,
       blockDeviceConfig: bdChoice.source,
+      stageCache: options.stageCache !== "off",
     });
     cursor.setPlan(plan.steps);
 
@@ -187,6 +188,7 @@ export async function build(input: BuildOptionsInput, runtime: BuildRuntime): Pr
       options,
       emit,
       step: (name, run) => cursor.step(name, run),
+      skip: (name, reason) => cursor.skip(name, reason),
     };
     const variables: BuildVariables = {
       arch,
@@ -224,6 +226,7 @@ export async function build(input: BuildOptionsInput, runtime: BuildRuntime): Pr
       installType: options.installType,
       installPackages: options.installPackages,
       moveTo: plan.disk ? ws.builtDir : undefined,
+      stageCache: options.stageCache !== "off",
     });
 
     let image: CreatedImage | undefined;

@@ -17,6 +17,8 @@ export interface StepContext {
   options: BuildOptions;
   emit: (event: BuildEvent) => void;
   step<T>(name: string, run: () => Promise<T>): Promise<T>;
+  /** Passes over a planned step whose result is already there (a restored stage). */
+  skip?: ((name: string, reason: string) => void) | undefined;
 }
 
 /** The steps that run before there is a plan (the plan depends on their result). */
@@ -43,6 +45,19 @@ export class PlanCursor {
   /** The steps not run yet (for the failure report). */
   remaining(): string[] {
     return this.steps.slice(this.next).map((s) => s.name);
+  }
+
+  /** Passes over the next planned step without running it, saying why. */
+  skip(name: string, reason: string): void {
+    const planned = this.steps[this.next];
+    if (!planned || planned.name !== name) {
+      throw new DibError(
+        "DIB_INTERNAL",
+        `the builder skipped step ${name} where its plan has ${planned?.name ?? "nothing left"}`,
+      );
+    }
+    this.next++;
+    this.emit({ type: "phase-skip", phase: name, reason });
   }
 
   async step<T>(name: string, run: () => Promise<T>): Promise<T> {

@@ -8,6 +8,7 @@ import { unmountBelow } from "../mount-sweep.js";
 import type { StepContext } from "../step-context.js";
 import type { HookTree } from "./hooks-step.js";
 import { runHooks, runInTarget } from "./run-hooks.js";
+import { restoreStage, type StageCacheState, storeStage } from "./stage-cache-step.js";
 
 export interface RootInput {
   hooks: HookTree;
@@ -17,6 +18,8 @@ export interface RootInput {
   installPackages: readonly string[];
   /** Move the finished tree here (it waits there while the image is made); absent: it stays. */
   moveTo?: string | undefined;
+  /** The plan has the stage cache's steps (stage-restore, stage-store). */
+  stageCache?: boolean | undefined;
 }
 
 export interface RootTree {
@@ -38,7 +41,21 @@ export function rootWasDeployed(entries: readonly string[]): boolean {
 export async function rootStep(ctx: StepContext, input: RootInput): Promise<RootTree> {
   const root = ctx.workspace.mountDir;
   const { hooks, variables } = input;
-  await ctx.step("root.d", async () => {
+  let cache: StageCacheState | undefined;
+  if (input.stageCache) {
+    cache = await ctx.step("stage-restore", () => restoreStage(ctx, variables));
+  }
+  const restored = cache?.restored === true;
+  // A restored stage stands for these steps: they are passed over, each with an event.
+  const stageStep = async (name: string, run: () => Promise<unknown>): Promise<void> => {
+    if (!restored) {
+      await ctx.step(name, run);
+      return;
+    }
+    if (!ctx.skip) throw new DibError("DIB_INTERNAL", "this step context cannot skip steps");
+    ctx.skip(name, "restored from the stage cache");
+  };
+  await stageStep("root.d", async () => {
     await runHooks(ctx, { hooks, variables, phase: "root" });
     if (!rootWasDeployed(readdirSync(root))) {
       throw new DibError("DIB_ROOT_EMPTY", "Failed to deploy the root element.", {
@@ -49,17 +66,17 @@ export async function rootStep(ctx: StepContext, input: RootInput): Promise<Root
   await ctx.step("install-type", async () => {
     writeInstallTypeFile(ctx.workspace.hooksDir, input.installType);
   });
-  await ctx.step("extra-data.d", () => runHooks(ctx, { hooks, variables, phase: "extra-data" }));
+  await stageStep("extra-data.d", () => runHooks(ctx, { hooks, variables, phase: "extra-data" }));
   const chroot = await ctx.step("chroot-mount", async () => {
     useHostResolvConf(root);
     blockServiceStarts(root);
     return mountChrootFilesystems(root, { host: ctx.host, ledger: ctx.ledger });
   });
   for (const phase of ["pre-install", "install"]) {
-    await ctx.step(`${phase}.d`, () => runHooks(ctx, { hooks, variables, phase, chroot: root }));
+    await stageStep(`${phase}.d`, () => runHooks(ctx, { hooks, variables, phase, chroot: root }));
   }
   if (input.installPackages.length > 0) {
-    await ctx.step("install-packages", () =>
+    await stageStep("install-packages", () =>
       runInTarget(
         ctx,
         root,
@@ -69,9 +86,14 @@ export async function rootStep(ctx: StepContext, input: RootInput): Promise<Root
       ),
     );
   }
-  await ctx.step("post-install.d", () =>
+  await stageStep("post-install.d", () =>
     runHooks(ctx, { hooks, variables, phase: "post-install", chroot: root }),
   );
+  if (cache) {
+    const state = cache;
+    if (!state.plan.use && ctx.skip) ctx.skip("stage-store", state.plan.reason);
+    else await stageStep("stage-store", () => storeStage(ctx, state));
+  }
   await ctx.step("post-root.d", () => runHooks(ctx, { hooks, variables, phase: "post-root" }));
   return ctx.step("root-unmount", async () => {
     await chroot.release();

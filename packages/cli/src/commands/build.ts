@@ -52,6 +52,8 @@ Options and element names may be mixed; long options may be shortened.
   --mkfs-options "OPTS"   extra options for the root mkfs
   --no-tmpfs              build on disk, not in a tmpfs
   --offline               do not refresh cached resources
+  --no-cache              build every stage, neither reading nor writing the stage
+                          cache (which DIB_STAGE_CACHE=1 turns on)
   --qemu-img-options K=V,…  options for qemu-img convert -o
   --root-label LABEL      root filesystem label (default cloudimg-rootfs, xfs img-rootfs)
   --ramdisk-element E     main element of ramdisk builds (default ramdisk)
@@ -70,7 +72,8 @@ Environment: ELEMENTS_PATH, ARCH, DIB_IMAGE_SIZE, DIB_IMAGE_EXTRA_SIZE,
 DIB_JOURNAL_SIZE, DIB_BLOCK_DEVICE_CONFIG, DIB_BLOCK_SIZE, DIB_IMAGE_CACHE, TMP_DIR,
 DIB_NO_TMPFS, DIB_MIN_TMPFS, DIB_OFFLINE, DIB_CHECKSUM, DIB_DEBUG_TRACE, DIB_QUIET,
 DIB_NO_TIMESTAMP, DIB_SHOW_IMAGE_USAGE, DIB_GZIP_BIN, DIB_DEFAULT_INSTALLTYPE,
-OVERWRITE_OLD_IMAGE, ROOT_LABEL, FS_TYPE, break, break_cmd, break_outside_target.
+OVERWRITE_OLD_IMAGE, ROOT_LABEL, FS_TYPE, break, break_cmd, break_outside_target,
+DIB_STAGE_CACHE, DIB_IMAGE_CACHE_MAX.
 `;
 
 /** This package's folder (where its own element packages are installed). */

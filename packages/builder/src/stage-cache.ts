@@ -1,0 +1,242 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type ElementSource,
+  fetchMirrorIndexes,
+  type MirrorIndex,
+  parseCacheMax,
+  type StageKey,
+  StageStore,
+  stageKey,
+} from "@dib/cache";
+import { HOOK_LIBRARY_FOLDER } from "@dib/hook-library";
+import type { Host } from "@dib/host";
+import type { BuildOptions } from "./build-options.js";
+import { type BuildVariables, phaseEnvironment } from "./hook-env.js";
+import type { Workspace } from "./workspace.js";
+
+/** The stage the cache keeps: the tree after the last chroot phase that installs packages. */
+export const CACHED_STAGE = "post-install.d";
+/** The hook phases the cached stage stands for, in order. */
+const STAGE_PHASES = ["root", "extra-data", "pre-install", "install", "post-install"];
+
+/**
+ * Variables that say how the build is watched, not what it builds, plus the shell's own
+ * bookkeeping: they differ between two runs of the same build and are left out of keys.
+ * DIB_ARGS is the command line (with `-x` in it when tracing); the manifests element
+ * records it in finalise.d, after the stage.
+ */
+const NOT_KEYED = new Set([
+  "DIB_DEBUG_TRACE",
+  "DIB_ARGS",
+  "_",
+  "OLDPWD",
+  "SHLVL",
+  "TERM",
+  "COLORTERM",
+  "DISPLAY",
+  "LS_COLORS",
+  "INVOCATION_ID",
+  "JOURNAL_STREAM",
+  "XDG_SESSION_ID",
+  "XDG_RUNTIME_DIR",
+  "SSH_AUTH_SOCK",
+  "SSH_AGENT_PID",
+  "SSH_CLIENT",
+  "SSH_CONNECTION",
+  "SSH_TTY",
+]);
+
+/**
+ * Elements whose hooks read the network outside the distribution mirror (a git HEAD, a
+ * URL that moves): their result cannot be keyed by anything the build can see.
+ */
+export const UNKEYABLE_ELEMENTS = ["source-repositories"];
+
+/** Elements that bootstrap from a Debian-style mirror with dists/<release>{,-updates}. */
+const DEBIAN_FAMILY = ["debootstrap", "debian-minimal", "debian", "ubuntu-minimal", "ubuntu"];
+
+export type StageCachePlan =
+  | { use: true; store: StageStore; key: StageKey }
+  | { use: false; reason: string };
+
+/**
+ * The environment every stage hook sees, one value per variable (the phases' values
+ * joined where they differ), with this build's own directory written as `<build>` so the
+ * next build's key can match.
+ */
+export function keyedVariables(
+  options: BuildOptions,
+  workspace: Workspace,
+  variables: BuildVariables,
+): Record<string, string> {
+  const perPhase = STAGE_PHASES.map((p) => phaseEnvironment(options, workspace, variables, p));
+  const names = new Set(perPhase.flatMap((env) => Object.keys(env)));
+  const out: Record<string, string> = {};
+  for (const name of [...names].sort()) {
+    if (NOT_KEYED.has(name)) continue;
+    const values = [...new Set(perPhase.map((env) => env[name] ?? ""))].map((v) =>
+      v.split(workspace.dir).join("<build>"),
+    );
+    out[name] = values.join("\0");
+  }
+  return out;
+}
+
+/** Which mirror's index keys the stage, and for which suites. */
+export function mirrorOf(
+  env: Readonly<Record<string, string>>,
+  elementNames: readonly string[],
+  hostSources = "",
+): { mirror: string; suites: string[]; security?: string } | { reason: string } {
+  const debian = elementNames.some((n) => DEBIAN_FAMILY.includes(n));
+  const release = env.DIB_RELEASE;
+  // debian-minimal's own default: the variable, else the host's Debian mirror, else deb.debian.org
+  const fromHost = (suffix: string) =>
+    new RegExp(`https?://[^\\s\\]]+/${suffix}(?=/*(\\s|$))`, "m").exec(hostSources)?.[0];
+  let mirror = env.DIB_DISTRIBUTION_MIRROR;
+  if (!mirror && debian && elementNames.includes("debian-minimal")) {
+    mirror =
+      env.DIB_DEBIAN_DISTRIBUTION_MIRROR || fromHost("debian") || "http://deb.debian.org/debian";
+  }
+  if (!mirror) {
+    return {
+      reason:
+        "no mirror to key the stage on: set DIB_DISTRIBUTION_MIRROR (the stage cache keys on its index)",
+    };
+  }
+  if (!debian) return { mirror, suites: release ? [release] : [] };
+  if (!release) return { reason: "DIB_RELEASE is not set: the mirror index cannot be chosen" };
+  const suites = [release, `${release}-updates`];
+  if (elementNames.includes("debian-minimal")) {
+    return {
+      mirror,
+      suites,
+      security:
+        env.DIB_DEBIAN_SECURITY_MIRROR ||
+        fromHost("debian-security") ||
+        "http://deb.debian.org/debian-security",
+    };
+  }
+  return { mirror, suites };
+}
+
+async function mirrorIndexes(
+  env: Readonly<Record<string, string>>,
+  elementNames: readonly string[],
+): Promise<{ indexes: MirrorIndex[] } | { unavailable: string }> {
+  const source = mirrorOf(env, elementNames, hostAptSources());
+  if ("reason" in source) return { unavailable: source.reason };
+  let main = await fetchMirrorIndexes({ mirror: source.mirror, suites: source.suites });
+  // A flat repository (`deb URL ./`) has its index at its root.
+  if ("unavailable" in main && source.suites.length === 1) {
+    const flat = await fetchMirrorIndexes({ mirror: source.mirror, suites: [] });
+    if ("indexes" in flat) main = flat;
+  }
+  if ("unavailable" in main || !source.security) return main;
+  const release = env.DIB_RELEASE ?? "";
+  const security = await fetchMirrorIndexes({
+    mirror: source.security,
+    suites: [`${release}-security`],
+  });
+  if ("unavailable" in security) return security;
+  return { indexes: [...main.indexes, ...security.indexes] };
+}
+
+let ownVersion: string | undefined;
+/** @dib/builder's version, from its package.json (one level above src/ and dist/). */
+export function builderVersion(): string {
+  ownVersion ??= (
+    JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    }
+  ).version;
+  return ownVersion;
+}
+
+/** The host's apt sources, which debian-minimal's default mirror is read from. */
+function hostAptSources(): string {
+  const files = ["/etc/apt/sources.list"];
+  try {
+    for (const name of readdirSync("/etc/apt/sources.list.d").sort()) {
+      if (name.endsWith(".list") || name.endsWith(".sources")) {
+        files.push(join("/etc/apt/sources.list.d", name));
+      }
+    }
+  } catch {
+    // no sources.list.d
+  }
+  return files
+    .map((f) => {
+      try {
+        return readFileSync(f, "utf8");
+      } catch {
+        return "";
+      }
+    })
+    .join("\n");
+}
+
+export interface StageCacheInput {
+  host: Host;
+  options: BuildOptions;
+  workspace: Workspace;
+  variables: BuildVariables;
+  elements: readonly ElementSource[];
+  /** Names a user asked to stop at (`break=`): they cannot stop in a restored stage. */
+  breakpoints: readonly string[];
+}
+
+/**
+ * Decides whether this build uses the stage cache and computes the stage's key. It never
+ * runs a hook: the key is made from the element files, the hooks' environment, the
+ * mirror's index fetched now, and dib's own version.
+ */
+export async function planStageCache(input: StageCacheInput): Promise<StageCachePlan> {
+  const { options, workspace, variables } = input;
+  if (options.stageCache === "bypass") return { use: false, reason: "--no-cache" };
+  if (options.stageCache === "off") {
+    return { use: false, reason: "off (DIB_STAGE_CACHE=1 turns it on)" };
+  }
+  if (input.breakpoints.length > 0) {
+    return { use: false, reason: "breakpoints are set (break=)" };
+  }
+  if (options.offline) {
+    return { use: false, reason: "--offline: the mirror index cannot be fetched to key the stage" };
+  }
+  const names = input.elements.map((e) => e.name);
+  const unkeyable = names.filter((n) => UNKEYABLE_ELEMENTS.includes(n));
+  if (unkeyable.length > 0) {
+    return {
+      use: false,
+      reason: `${unkeyable.join(", ")} reads the network outside the mirror; its result cannot be keyed`,
+    };
+  }
+  const env = options.env;
+  const index = await mirrorIndexes(env, names);
+  if ("unavailable" in index) return { use: false, reason: index.unavailable };
+  const keyedVars = keyedVariables(options, workspace, variables);
+  if (!env.DIB_DISTRIBUTION_MIRROR) keyedVars["host apt sources"] = hostAptSources();
+  const elements: ElementSource[] = [
+    ...input.elements,
+    // the hook library the hooks source through _LIB and the dib-run-parts that runs them
+    { name: "(dib hook library)", dir: join(workspace.hooksDir, HOOK_LIBRARY_FOLDER) },
+  ];
+  const key = stageKey({
+    stage: CACHED_STAGE,
+    elements,
+    variables: keyedVars,
+    release: env.DIB_RELEASE,
+    arch: variables.arch,
+    mirrorIndexes: index.indexes,
+    installType: options.installType,
+    installPackages: options.installPackages,
+    toolVersion: `@dib/builder ${builderVersion()}`,
+  });
+  const store = new StageStore({
+    cacheDir: options.imageCache,
+    host: input.host,
+    maxBytes: parseCacheMax(env.DIB_IMAGE_CACHE_MAX),
+  });
+  return { use: true, store, key };
+}

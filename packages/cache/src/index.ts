@@ -1,0 +1,25 @@
+export { DEFAULT_CACHE_MAX_BYTES, parseCacheMax } from "./cache-size.js";
+export { type ElementSource, elementFileDigests } from "./element-files.js";
+export { tryLock, unlock } from "./key-lock.js";
+export {
+  fetchMirrorIndexes,
+  indexUrls,
+  type MirrorIndex,
+  type MirrorSource,
+} from "./mirror-index.js";
+export {
+  CACHE_FORMAT,
+  explainKeyChange,
+  HOOK_PHASES,
+  laterPhases,
+  type StageKey,
+  type StageKeyInput,
+  stageKey,
+} from "./stage-key.js";
+export {
+  type RestoreResult,
+  type StageManifest,
+  StageStore,
+  type StageStoreOptions,
+  type StoreResult,
+} from "./stage-store.js";

@@ -1,0 +1,280 @@
+import { createHash, randomBytes } from "node:crypto";
+import {
+  closeSync,
+  createReadStream,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { type Host, toDibError } from "@dib/host";
+import { tryLock, unlock } from "./key-lock.js";
+import { explainKeyChange, type StageKey } from "./stage-key.js";
+
+/** What is stored beside each archive; written last, so its presence means the entry is whole. */
+export interface StageManifest {
+  key: string;
+  slot: string;
+  stage: string;
+  /** ISO time the entry was stored. */
+  created: string;
+  /** Size of the archive in bytes. */
+  bytes: number;
+  /** sha256 of the archive. */
+  sha256: string;
+  /** The key's components (digests only). */
+  components: Record<string, string>;
+}
+
+export type RestoreResult =
+  | { hit: true; reason: string; bytes: number }
+  | { hit: false; reason: string; changes: string[] };
+
+export type StoreResult = { stored: true; bytes: number } | { stored: false; reason: string };
+
+/**
+ * Options for tar that keep everything a root tree carries: numeric owners (the image's
+ * users are not the host's), extended attributes of every namespace (security.capability,
+ * SELinux labels), POSIX ACLs, hard links (tar's default), device nodes and sparse files.
+ */
+const TREE_FLAGS = ["--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls"];
+
+export interface StageStoreOptions {
+  /** DIB_IMAGE_CACHE; entries live in its `stages/` folder. */
+  cacheDir: string;
+  host: Host;
+  /** DIB_IMAGE_CACHE_MAX: the store's ceiling in bytes. */
+  maxBytes: number;
+  /** zstd level for new entries (default 3: fast, about 3× smaller than the tree). */
+  level?: number;
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/**
+ * The stage store: root trees after a stage, as zstd-compressed tar archives named by
+ * their key. Stores go to a temporary name and are renamed into place (archive first,
+ * then the manifest), so a reader never sees half an entry; a lock per key keeps two
+ * builds from compressing the same tree twice without making either wait. Every restore
+ * checks the archive against the manifest's sha256 first: a truncated or damaged entry is
+ * removed and reported as a miss, and the stage is built again.
+ */
+export class StageStore {
+  readonly dir: string;
+  private readonly host: Host;
+  private readonly maxBytes: number;
+  private readonly level: number;
+
+  constructor(options: StageStoreOptions) {
+    this.dir = join(options.cacheDir, "stages");
+    this.host = options.host;
+    this.maxBytes = options.maxBytes;
+    this.level = options.level ?? 3;
+  }
+
+  archivePath(key: string): string {
+    return join(this.dir, `${key}.tar.zst`);
+  }
+
+  manifestPath(key: string): string {
+    return join(this.dir, `${key}.json`);
+  }
+
+  readManifest(key: string): StageManifest | undefined {
+    try {
+      return JSON.parse(readFileSync(this.manifestPath(key), "utf8")) as StageManifest;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Every whole entry, oldest use first. */
+  entries(): (StageManifest & { used: number })[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    const out: (StageManifest & { used: number })[] = [];
+    for (const name of names) {
+      if (!/^[0-9a-f]{64}\.json$/.test(name)) continue;
+      const key = name.slice(0, 64);
+      const manifest = this.readManifest(key);
+      const used = statSync(this.manifestPath(key), { throwIfNoEntry: false })?.mtimeMs;
+      if (manifest && used !== undefined) out.push({ ...manifest, used });
+    }
+    return out.sort((a, b) => a.used - b.used);
+  }
+
+  /** Why there is no entry for `key`: what changed since the newest entry of the same slot. */
+  explainMiss(key: StageKey): { reason: string; changes: string[] } {
+    const previous = this.entries()
+      .filter((e) => e.slot === key.slot && e.stage === key.stage)
+      .pop();
+    if (!previous) {
+      return { reason: "no stored stage for this element set yet", changes: [] };
+    }
+    const changes = explainKeyChange(previous.components, key.components);
+    return {
+      reason: changes.length
+        ? `since the last stored stage: ${changes.join("; ")}`
+        : "no stored stage with this key",
+      changes,
+    };
+  }
+
+  /**
+   * Unpacks the stage for `key` into the empty folder `into` when a whole, intact entry
+   * exists. The archive is opened once and checked and unpacked through that one open
+   * file, so an eviction by another build in between cannot swap it.
+   */
+  async restore(key: StageKey, into: string): Promise<RestoreResult> {
+    const manifest = this.readManifest(key.key);
+    if (!manifest) return { hit: false, ...this.explainMiss(key) };
+    const archive = this.archivePath(key.key);
+    let fd: number;
+    try {
+      fd = openSync(archive, "r");
+    } catch {
+      this.remove(key.key);
+      return { hit: false, reason: "the entry's archive is missing; rebuilt", changes: [] };
+    }
+    try {
+      const viaFd = `/proc/${process.pid}/fd/${fd}`;
+      const size = statSync(viaFd).size;
+      const sum = await sha256Of(viaFd);
+      if (size !== manifest.bytes || sum !== manifest.sha256) {
+        this.remove(key.key);
+        return {
+          hit: false,
+          reason: `the stored entry is damaged (${size} of ${manifest.bytes} bytes, checksum ${sum === manifest.sha256 ? "matches" : "differs"}); removed and rebuilt`,
+          changes: [],
+        };
+      }
+      await this.host.run(
+        [
+          "tar",
+          "--extract",
+          "--file",
+          viaFd,
+          "--directory",
+          into,
+          ...TREE_FLAGS,
+          "--same-owner",
+          "--preserve-permissions",
+          "--use-compress-program=zstd -d -q",
+        ],
+        { hint: `the stage cache entry ${archive} could not be unpacked` },
+      );
+    } finally {
+      closeSync(fd);
+    }
+    const now = new Date();
+    try {
+      utimesSync(this.manifestPath(key.key), now, now);
+    } catch {
+      // evicted meanwhile: the tree is already unpacked
+    }
+    return {
+      hit: true,
+      reason: `stored ${manifest.created}, ${manifest.bytes} bytes, checksum verified`,
+      bytes: manifest.bytes,
+    };
+  }
+
+  /**
+   * Stores the tree `from` under `key`, unless another build is storing it right now or
+   * it is already there. Then evicts the least recently used entries above the ceiling.
+   */
+  async store(key: StageKey, from: string): Promise<StoreResult> {
+    mkdirSync(this.dir, { recursive: true });
+    if (this.readManifest(key.key)) return { stored: false, reason: "already stored" };
+    const lock = join(this.dir, `${key.key}.lock`);
+    if (!tryLock(lock)) {
+      return { stored: false, reason: "another build is storing this stage" };
+    }
+    const temp = join(this.dir, `.${key.key}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+    try {
+      await this.host.run(
+        [
+          "tar",
+          "--create",
+          "--file",
+          temp,
+          "--directory",
+          from,
+          ...TREE_FLAGS,
+          "--sparse",
+          "--one-file-system",
+          `--use-compress-program=zstd -T0 -${this.level} -q`,
+          ".",
+        ],
+        { hint: "the stage cache could not archive the tree; is zstd installed?" },
+      );
+      const bytes = statSync(temp).size;
+      const manifest: StageManifest = {
+        key: key.key,
+        slot: key.slot,
+        stage: key.stage,
+        created: new Date().toISOString(),
+        bytes,
+        sha256: await sha256Of(temp),
+        components: key.components,
+      };
+      renameSync(temp, this.archivePath(key.key));
+      const manifestTemp = `${temp}.json`;
+      writeFileSync(manifestTemp, `${JSON.stringify(manifest)}\n`);
+      renameSync(manifestTemp, this.manifestPath(key.key));
+      this.evict(key.key);
+      return { stored: true, bytes };
+    } catch (error) {
+      rmSync(temp, { force: true });
+      rmSync(`${temp}.json`, { force: true });
+      return { stored: false, reason: toDibError(error).message };
+    } finally {
+      unlock(lock);
+    }
+  }
+
+  /** Removes one entry (manifest first, so no reader takes the archive for whole). */
+  remove(key: string): void {
+    rmSync(this.manifestPath(key), { force: true });
+    rmSync(this.archivePath(key), { force: true });
+  }
+
+  /**
+   * Removes least recently used entries until the store is within its ceiling (never
+   * `keep`, the entry just stored), and temporary files a killed build left a day ago.
+   * Returns the keys removed.
+   */
+  evict(keep?: string): string[] {
+    const entries = this.entries();
+    let total = entries.reduce((sum, e) => sum + e.bytes, 0);
+    const removed: string[] = [];
+    for (const e of entries) {
+      if (total <= this.maxBytes) break;
+      if (e.key === keep) continue;
+      this.remove(e.key);
+      total -= e.bytes;
+      removed.push(e.key);
+    }
+    const dayAgo = Date.now() - 24 * 3600 * 1000;
+    for (const name of readdirSync(this.dir)) {
+      if (!name.endsWith(".tmp") && !name.endsWith(".tmp.json")) continue;
+      const s = statSync(join(this.dir, name), { throwIfNoEntry: false });
+      if (s && s.mtimeMs < dayAgo) rmSync(join(this.dir, name), { force: true });
+    }
+    return removed;
+  }
+}

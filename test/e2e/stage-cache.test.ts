@@ -1,0 +1,222 @@
+import { execFileSync } from "node:child_process";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { isRoot, rootOnlyReason, runCli } from "@dib/test";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectHostIntact, fixtureElements, type HostFacts, hostFacts } from "./build-harness.js";
+
+/*
+ * The stage cache end to end: a tiny image (the minbase tree unpacked by the minbase-os
+ * fixture, plus a probe element written here) built several times into one
+ * DIB_IMAGE_CACHE, with a fake flat mirror on 127.0.0.1 whose InRelease the test changes.
+ */
+
+const minbaseTar = process.env.DIB_TEST_MINBASE_TAR ?? "/var/cache/dib-dev/bookworm-minbase.tar";
+const ready = isRoot && existsSync(minbaseTar);
+
+let work: string;
+let server: Server;
+let mirror: string;
+let inRelease = "Origin: dib-test\nDate: Sat, 05 Dec 2026 10:00:00 UTC\n";
+let facts: HostFacts;
+
+const PROBE_INSTALL = `#!/bin/bash
+# Leaves what a careless copy of a tree would lose: owners, a hard link, a device node.
+set -eu
+set -o pipefail
+echo "probe \${STAGE_PROBE_WORD:-one}" >/etc/stage-probe
+ln -f /etc/stage-probe /etc/stage-probe.link
+chown 4321:4322 /etc/stage-probe
+mknod -m 0600 /etc/stage-probe.null c 1 3
+chmod 4750 /etc/stage-probe.link
+`;
+const PROBE_FINALISE = (word: string) => `#!/bin/bash
+set -eu
+echo "final ${word}" >/etc/stage-probe-final
+`;
+
+function writeProbe(dir: string, install: string, finalise: string): void {
+  const element = join(dir, "stage-probe");
+  mkdirSync(join(element, "install.d"), { recursive: true });
+  mkdirSync(join(element, "finalise.d"), { recursive: true });
+  writeFileSync(join(element, "install.d/50-stage-probe"), install);
+  writeFileSync(join(element, "finalise.d/50-stage-probe"), finalise);
+  chmodSync(join(element, "install.d/50-stage-probe"), 0o755);
+  chmodSync(join(element, "finalise.d/50-stage-probe"), 0o755);
+}
+
+interface Event {
+  type: string;
+  phase?: string;
+  result?: string;
+  reason?: string;
+  changes?: string[];
+}
+
+async function build(name: string, extraArgs: string[] = [], env: Record<string, string> = {}) {
+  const out = join(work, "out", name);
+  const result = await runCli(
+    [
+      "-n",
+      "--json",
+      "-t",
+      "tar",
+      "-o",
+      join(work, "out", "image"),
+      ...extraArgs,
+      "minbase-os",
+      "stage-probe",
+    ],
+    {
+      env: {
+        ELEMENTS_PATH: `${join(work, "elements")}:${fixtureElements}`,
+        TMP_DIR: join(work, "tmp"),
+        DIB_IMAGE_CACHE: join(work, "cache"),
+        DIB_STAGE_CACHE: "1",
+        DIB_TEST_MINBASE_TAR: minbaseTar,
+        DIB_DISTRIBUTION_MIRROR: mirror,
+        ...env,
+      },
+      timeout: 600_000,
+    },
+  );
+  expect(result.exitCode, result.stderr + result.stdout.slice(-3000)).toBe(0);
+  const events = result.stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Event);
+  // keep this build's tree for comparing
+  mkdirSync(out, { recursive: true });
+  execFileSync("tar", [
+    "-xf",
+    join(work, "out", "image.tar"),
+    "-C",
+    out,
+    "--numeric-owner",
+    "--same-owner",
+  ]);
+  const cache = events.filter((e) => e.type === "stage-cache");
+  const ran = events.filter((e) => e.type === "phase-start").map((e) => e.phase);
+  const skipped = events.filter((e) => e.type === "phase-skip").map((e) => e.phase);
+  return { cache, ran, skipped, tree: out };
+}
+
+/** Every entry of a tree: path, type and mode, owner, link count, size, link target, content digest. */
+function describeTree(root: string): string {
+  return execFileSync(
+    "sh",
+    [
+      "-c",
+      `cd "$1" && find . -printf '%p %M %U:%G %n %s %l\\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum && stat -c '%n %t:%T' etc/stage-probe.null`,
+      "sh",
+      root,
+    ],
+    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+  );
+}
+
+beforeAll(async () => {
+  if (!ready) return;
+  facts = hostFacts();
+  work = mkdtempSync("/var/tmp/dib-stage-cache-");
+  mkdirSync(join(work, "tmp"));
+  writeProbe(join(work, "elements"), PROBE_INSTALL, PROBE_FINALISE("one"));
+  server = createServer((req, res) => {
+    if (req.url === "/repo/InRelease") res.writeHead(200).end(inRelease);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  mirror = `http://127.0.0.1:${(server.address() as AddressInfo).port}/repo`;
+});
+
+afterAll(async () => {
+  if (!ready) return;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  rmSync(work, { recursive: true, force: true });
+  expectHostIntact(facts);
+});
+
+const STAGE_STEPS = ["root.d", "extra-data.d", "pre-install.d", "install.d", "post-install.d"];
+
+describe.runIf(ready)(`the stage cache${rootOnlyReason}`, () => {
+  it("stores the stage on the first build, reuses it on the second with the same tree", async () => {
+    const first = await build("first");
+    expect(first.cache.map((e) => [e.result, e.reason])).toEqual([
+      ["miss", "no stored stage for this element set yet"],
+      ["stored", expect.stringMatching(/^stored in /)],
+    ]);
+    expect(first.ran).toEqual(expect.arrayContaining(STAGE_STEPS));
+
+    const second = await build("second");
+    expect(second.cache).toEqual([
+      expect.objectContaining({
+        result: "hit",
+        reason: expect.stringMatching(/checksum verified/),
+      }),
+    ]);
+    expect(second.skipped).toEqual([...STAGE_STEPS, "stage-store"]);
+    expect(second.ran).not.toContain("install.d");
+    // post-root.d and the finalise phases still run
+    expect(second.ran).toEqual(expect.arrayContaining(["post-root.d", "finalise.d", "cleanup.d"]));
+    const tree = describeTree(first.tree);
+    expect(tree).toContain("./etc/stage-probe -rwsr-x--- 4321:4322 2 ");
+    expect(tree).toContain("./etc/stage-probe.null crw------- 0:0 1 0");
+    expect(describeTree(second.tree)).toBe(tree);
+  });
+
+  it("still reuses it when only a finalise.d script changed", async () => {
+    writeProbe(join(work, "elements"), PROBE_INSTALL, PROBE_FINALISE("two"));
+    const warm = await build("warm");
+    expect(warm.cache.map((e) => e.result)).toEqual(["hit"]);
+    expect(readFileSync(join(warm.tree, "etc/stage-probe-final"), "utf8")).toBe("final two\n");
+  });
+
+  it("builds it again when one byte of an install.d script changed, and says which", async () => {
+    writeProbe(
+      join(work, "elements"),
+      PROBE_INSTALL.replace("probe ", "probE "),
+      PROBE_FINALISE("two"),
+    );
+    const changed = await build("hook-changed");
+    expect(changed.cache[0]).toMatchObject({
+      result: "miss",
+      changes: ["element stage-probe: install.d/50-stage-probe changed"],
+    });
+    expect(changed.ran).toContain("install.d");
+    expect(readFileSync(join(changed.tree, "etc/stage-probe"), "utf8")).toBe("probE one\n");
+  });
+
+  it("builds it again when the mirror's index or a variable changed", async () => {
+    inRelease = inRelease.replace("10:00:00", "11:00:00");
+    const index = await build("index-changed");
+    expect(index.cache[0]).toMatchObject({
+      result: "miss",
+      changes: [`mirror index ${mirror}/InRelease changed`],
+    });
+    const variable = await build("variable-changed", [], { STAGE_PROBE_WORD: "two" });
+    expect(variable.cache[0]).toMatchObject({
+      result: "miss",
+      changes: ["variable STAGE_PROBE_WORD is new"],
+    });
+    expect(readFileSync(join(variable.tree, "etc/stage-probe"), "utf8")).toBe("probE two\n");
+  });
+
+  it("with --no-cache neither reads nor writes the cache, and says so", async () => {
+    const bypass = await build("no-cache", ["--no-cache"]);
+    expect(bypass.cache).toEqual([
+      expect.objectContaining({ result: "off", reason: "--no-cache" }),
+    ]);
+    expect(bypass.ran).toContain("install.d");
+    expect(bypass.skipped).toEqual(["stage-store"]);
+  });
+});
