@@ -7,6 +7,8 @@ export interface BootPlanInput {
   /** The image's format, as qemu-img reports it. */
   imageFormat?: string;
   kernel?: DirectKernel;
+  /** An ISO to boot from a CD-ROM drive. */
+  cdrom?: string;
   accel: Accel;
   memoryMiB: number;
   cpus: number;
@@ -57,6 +59,7 @@ export function planBoot(input: BootPlanInput): BootPlan {
     disk,
     uefi,
     kernel: input.kernel,
+    ...(input.cdrom ? { cdrom: input.cdrom } : {}),
     consoleSocket,
   });
   return { prepare, copies, consoleSocket, qemu };

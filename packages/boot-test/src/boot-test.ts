@@ -25,6 +25,8 @@ export interface BootTestOptions {
   image?: string;
   /** Boot this kernel (and initrd) directly instead of, or as well as, a disk. */
   kernel?: DirectKernel;
+  /** Boot this ISO from a CD-ROM drive (the iso element's NAME.iso); never written to. */
+  cdrom?: string;
   /** Boot through OVMF (UEFI) instead of SeaBIOS. */
   uefi?: boolean;
   /** What counts as booted (default: a getty `login:` prompt). */
@@ -117,9 +119,14 @@ function toRegExp(expect: RegExp | string | undefined): RegExp {
 }
 
 function checkOptions(options: BootTestOptions): void {
-  if (!options.image && !options.kernel) {
-    throw new DibError("DIB_BAD_ARGUMENT", "boot-test needs an image or a kernel to boot", {
-      hint: "pass IMAGE, or --kernel FILE (with --initrd) for a ramdisk",
+  if (!options.image && !options.kernel && !options.cdrom) {
+    throw new DibError("DIB_BAD_ARGUMENT", "boot-test needs an image, a kernel or a CD to boot", {
+      hint: "pass IMAGE, --kernel FILE (with --initrd) for a ramdisk, or --cdrom FILE.iso",
+    });
+  }
+  if (options.cdrom && !existsSync(options.cdrom)) {
+    throw new DibError("DIB_BAD_ARGUMENT", `${options.cdrom} does not exist`, {
+      file: options.cdrom,
     });
   }
   if (options.image && !existsSync(options.image)) {
@@ -166,6 +173,7 @@ export async function bootTest(options: BootTestOptions): Promise<BootTestResult
       image: options.image,
       imageFormat: format,
       kernel: options.kernel,
+      ...(options.cdrom ? { cdrom: options.cdrom } : {}),
       accel: withAccel,
       memoryMiB: options.memoryMiB ?? 1024,
       cpus: options.cpus ?? 1,

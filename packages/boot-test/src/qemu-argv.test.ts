@@ -67,6 +67,18 @@ describe("qemuArgv", () => {
     expect(values(argv, "-drive")).toEqual([]);
   });
 
+  it("boots an ISO from a read-only CD-ROM drive first in the boot order, under BIOS and UEFI", () => {
+    for (const uefi of [undefined, { code: "/ovmf/CODE.fd", vars: "/w/VARS.fd" }]) {
+      const argv = qemuArgv({ ...base, cdrom: "/out/rd,1.iso", ...(uefi ? { uefi } : {}) });
+      expect(values(argv, "-drive")).toContain(
+        "file=/out/rd,,1.iso,format=raw,if=none,id=cd0,media=cdrom,readonly=on",
+      );
+      expect(values(argv, "-device")).toContain("ide-cd,drive=cd0,bootindex=0");
+      expect(values(argv, "-kernel")).toEqual([]);
+      expect(values(argv, "-machine")).toEqual([uefi ? "q35" : "pc"]);
+    }
+  });
+
   it("doubles commas in paths, as QEMU option values need", () => {
     const argv = qemuArgv({ ...base, disk: { file: "/img/a,b.raw", format: "raw" } });
     expect(values(argv, "-drive")).toEqual([

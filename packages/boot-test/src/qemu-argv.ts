@@ -18,6 +18,8 @@ export interface QemuMachine {
   /** OVMF firmware: `vars` must be a private copy, the guest writes to it. */
   uefi?: { code: string; vars: string };
   kernel?: DirectKernel;
+  /** An ISO in a CD-ROM drive, first in the firmware's boot order. */
+  cdrom?: string;
   /** A unix socket dib listens on; QEMU connects its first serial port to it. */
   consoleSocket: string;
 }
@@ -45,6 +47,14 @@ export function qemuArgv(machine: QemuMachine): string[] {
       "-drive",
       `file=${driveValue(machine.disk.file)},format=${machine.disk.format},if=virtio,discard=unmap`,
     );
+  }
+  if (machine.cdrom) {
+    // bootindex puts the CD first for both SeaBIOS and OVMF (which would try the NIC too).
+    argv.push(
+      "-drive",
+      `file=${driveValue(machine.cdrom)},format=raw,if=none,id=cd0,media=cdrom,readonly=on`,
+    );
+    argv.push("-device", "ide-cd,drive=cd0,bootindex=0");
   }
   argv.push("-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0");
   argv.push("-device", "virtio-rng-pci");

@@ -5,10 +5,16 @@ import { createProgram } from "./program.js";
 import { reportError } from "./report-error.js";
 
 const TOP_LEVEL_FLAGS = new Set(["-h", "--help", "--version", "help"]);
+/** Bins that are `dib-cli build` under DIB's own names; ramdisk-image-create adds --ramdisk. */
+const BUILD_BINS: Record<string, string[]> = {
+  "disk-image-create": [],
+  "ramdisk-image-create": ["--ramdisk"],
+};
 
 /**
- * Entry point for both bins. `disk-image-create ARGS` and `dib-cli ARGS` whose first word
- * is not a command both mean `dib-cli build ARGS`, as DIB users expect.
+ * Entry point for every bin. `disk-image-create ARGS` and `dib-cli ARGS` whose first word
+ * is not a command both mean `dib-cli build ARGS`, as DIB users expect;
+ * `ramdisk-image-create ARGS` means `dib-cli build --ramdisk ARGS`.
  */
 export async function main(argv: string[] = process.argv): Promise<number> {
   const program = createProgram();
@@ -16,14 +22,15 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   let args = argv.slice(2);
   const commands = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
   const first = args[0];
+  const buildBin = BUILD_BINS[invokedAs.replace(/\.(js|ts)$/, "")];
   const isBuild =
-    invokedAs === "disk-image-create" ||
+    buildBin !== undefined ||
     (first !== undefined && !commands.has(first) && !TOP_LEVEL_FLAGS.has(first));
-  if (isBuild && commands.has("build")) args = ["build", ...args];
+  if (isBuild && commands.has("build")) args = ["build", ...(buildBin ?? []), ...args];
   const trace =
     args.includes("-x") || args.includes("--trace") || Number(process.env.DIB_DEBUG_TRACE ?? 0) > 0;
   try {
-    if (isBuild && invokedAs !== "disk-image-create" && first !== undefined) {
+    if (isBuild && buildBin === undefined && first !== undefined) {
       const visible = program
         .createHelp()
         .visibleCommands(program)

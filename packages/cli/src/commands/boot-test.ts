@@ -92,6 +92,7 @@ interface BootTestFlags {
   kernel?: string;
   initrd?: string;
   append?: string;
+  cdrom?: string;
   console?: boolean;
   json?: boolean;
   trace?: boolean;
@@ -103,7 +104,7 @@ export function registerBootTestCommand(program: Command): void {
     .description(
       "boot an image in QEMU (the image is never modified), wait for the login prompt, optionally log in on the serial console and run commands",
     )
-    .argument("[image]", "the disk image (qcow2, raw, vmdk …); may be left out with --kernel")
+    .argument("[image]", "the disk image (qcow2, raw, vmdk …); may be left out with --kernel or --cdrom")
     .option("--uefi", "boot through OVMF (UEFI) instead of SeaBIOS")
     .option("--expect <regex>", "what counts as booted (default: a `login:` prompt)")
     .option("--login <user:password>", "log in on the serial console once the prompt is there")
@@ -131,6 +132,7 @@ export function registerBootTestCommand(program: Command): void {
     .option("--kernel <file>", "boot this kernel directly (a ramdisk image's .kernel)")
     .option("--initrd <file>", "the initrd for --kernel")
     .option("--append <cmdline>", "the kernel command line for --kernel", "console=ttyS0,115200")
+    .option("--cdrom <file.iso>", "boot this ISO from a CD-ROM drive (the iso element's NAME.iso)")
     .option("--console", "show the guest's serial console on stderr while it runs")
     .option("--json", "print the result as JSON")
     .option("-x, --trace", "show the QEMU command line and the KVM probe")
@@ -148,6 +150,7 @@ export function registerBootTestCommand(program: Command): void {
         kernel: flags.kernel
           ? { kernel: flags.kernel, initrd: flags.initrd, append: flags.append }
           : undefined,
+        ...(flags.cdrom ? { cdrom: flags.cdrom } : {}),
         uefi: flags.uefi === true,
         expect: flags.expect,
         login: flags.login === undefined ? undefined : parseLogin(flags.login),
@@ -167,7 +170,7 @@ export function registerBootTestCommand(program: Command): void {
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       } else {
-        const what = image ?? flags.kernel ?? "the guest";
+        const what = image ?? flags.kernel ?? flags.cdrom ?? "the guest";
         process.stdout.write(`${formatBootResult(result, what).join("\n")}\n`);
       }
       process.exitCode = result.ok ? 0 : 1;

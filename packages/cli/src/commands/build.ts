@@ -26,6 +26,7 @@ export {
 export const BUILD_USAGE = `Usage: dib-cli build [OPTION]... ELEMENT...
        dib-cli build [--dry-run] [--stop-on-failure] IMAGES.yaml...
        disk-image-create [OPTION]... ELEMENT...
+       ramdisk-image-create [OPTION]... ELEMENT...   (build --ramdisk)
 
 Builds a disk image (or a root tree archive) from diskimage-builder elements.
 Options and element names may be mixed; long options may be shortened.
@@ -56,7 +57,10 @@ Options and element names may be mixed; long options may be shortened.
                           cache (which DIB_STAGE_CACHE=1 turns on)
   --qemu-img-options K=V,…  options for qemu-img convert -o
   --root-label LABEL      root filesystem label (default cloudimg-rootfs, xfs img-rootfs)
-  --ramdisk-element E     main element of ramdisk builds (default ramdisk)
+  --ramdisk               build a ramdisk (ramdisk-image-create): NAME.kernel and
+                          NAME.initramfs from the ramdisk element, no disk image
+  --ramdisk-element E     main element of ramdisk builds (default ramdisk;
+                          dracut-ramdisk where busybox is not the answer)
   --install-type TYPE     source or package (default source)
   --docker-target REPO:TAG  name of the docker/oci image
   --logfile FILE          append the build log here (the console stays quiet)
