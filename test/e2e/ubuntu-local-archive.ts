@@ -32,6 +32,8 @@ export interface LocalArchive {
   keyring: string;
   /** Paths requested so far. */
   requests: string[];
+  /** Serves a local file at `http://127.0.0.1:PORT<urlPath>` too (e.g. a cloud image). */
+  serve: (urlPath: string, file: string) => void;
   stop: () => Promise<void>;
 }
 
@@ -293,9 +295,16 @@ export async function startLocalArchive(options: LocalArchiveOptions): Promise<L
     return pending;
   };
 
+  const extra = new Map<string, string>();
   const server: Server = createServer((req, res) => {
     const full = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
     requests.push(full);
+    const extraFile = extra.get(full);
+    if (extraFile !== undefined) {
+      res.writeHead(200, { "Content-Length": statSync(extraFile).size });
+      createReadStream(extraFile).pipe(res);
+      return;
+    }
     // The archive lives under /ubuntu, as on Ubuntu's mirrors.
     if (!full.startsWith("/ubuntu/")) {
       res.writeHead(404).end();
@@ -332,6 +341,7 @@ export async function startLocalArchive(options: LocalArchiveOptions): Promise<L
     url: `http://127.0.0.1:${port}/ubuntu`,
     keyring,
     requests,
+    serve: (urlPath, file) => extra.set(urlPath, file),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
