@@ -21,14 +21,17 @@ export const CACHED_STAGE = "post-install.d";
 const STAGE_PHASES = ["root", "extra-data", "pre-install", "install", "post-install"];
 
 /**
- * Variables that say how the build is watched, not what it builds, plus the shell's own
- * bookkeeping: they differ between two runs of the same build and are left out of keys.
- * DIB_ARGS is the command line (with `-x` in it when tracing); the manifests element
- * records it in finalise.d, after the stage.
+ * Variables that say how the build is watched or where its outputs go, not what the
+ * stage builds, plus the shell's own bookkeeping: they differ between two runs of the
+ * same build and are left out of keys. DIB_ARGS is the command line (with `-x` and `-o`
+ * in it); IMAGE_NAME and OUT_IMAGE_PATH are `-o`, which the finalise and output steps
+ * use, after the stage.
  */
 const NOT_KEYED = new Set([
   "DIB_DEBUG_TRACE",
   "DIB_ARGS",
+  "IMAGE_NAME",
+  "OUT_IMAGE_PATH",
   "_",
   "OLDPWD",
   "SHLVL",

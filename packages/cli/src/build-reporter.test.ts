@@ -84,6 +84,35 @@ describe("BuildReporter", () => {
     );
   });
 
+  it("says which steps the stage cache stood for: with -x each one, always the cache's own line", () => {
+    const hit =
+      "Stage cache: reused the tree after post-install.d (key 0123456789ab; checksum verified)";
+    for (const console of ["phases", "verbose"] as const) {
+      const { r, text } = reporter({ console });
+      r.event({ type: "log", line: hit, stream: "builder" });
+      r.event({ type: "phase-skip", phase: "install.d", reason: "restored from the stage cache" });
+      expect(text()).toContain(hit);
+      if (console === "verbose") {
+        expect(text()).toContain("  skip   install.d              restored from the stage cache\n");
+      } else {
+        expect(text()).not.toContain("skip");
+      }
+    }
+    const { r, text } = reporter({ json: true });
+    r.event({
+      type: "stage-cache",
+      stage: "post-install.d",
+      result: "miss",
+      reason: "x changed",
+      changes: ["x changed"],
+    });
+    expect(JSON.parse(text())).toMatchObject({
+      type: "stage-cache",
+      result: "miss",
+      changes: ["x changed"],
+    });
+  });
+
   it("prints one JSON object per event with --json, and the result last", () => {
     const { r, text } = reporter({ json: true });
     r.event({ type: "phase-start", phase: "root.d", where: "outside" });

@@ -156,6 +156,12 @@ export class BuildReporter {
       case "warning":
         if (!quiet) this.write(`WARNING: ${event.message}`);
         break;
+      case "phase-skip":
+        // The stage cache's own line already says why; -x lists each step passed over.
+        if (this.display.console === "verbose") {
+          this.write(this.stamp(`  skip   ${event.phase.padEnd(22)} ${event.reason}`));
+        }
+        break;
       case "output":
         if (!quiet)
           this.write(
