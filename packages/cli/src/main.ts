@@ -12,6 +12,25 @@ const BUILD_BINS: Record<string, string[]> = {
 };
 
 /**
+ * Which command a bin's arguments mean: DIB's own bin names (disk-image-create,
+ * ramdisk-image-create) and a first word that is no command are a build.
+ */
+export function routeArgs(
+  invokedAs: string,
+  argv: readonly string[],
+  commands: ReadonlySet<string>,
+): { args: string[]; isBuild: boolean; buildBin: string[] | undefined } {
+  const first = argv[0];
+  const buildBin = BUILD_BINS[invokedAs.replace(/\.(js|ts)$/, "")];
+  const isBuild =
+    buildBin !== undefined ||
+    (first !== undefined && !commands.has(first) && !TOP_LEVEL_FLAGS.has(first));
+  const args =
+    isBuild && commands.has("build") ? ["build", ...(buildBin ?? []), ...argv] : [...argv];
+  return { args, isBuild, buildBin };
+}
+
+/**
  * Entry point for every bin. `disk-image-create ARGS` and `dib-cli ARGS` whose first word
  * is not a command both mean `dib-cli build ARGS`, as DIB users expect;
  * `ramdisk-image-create ARGS` means `dib-cli build --ramdisk ARGS`.
@@ -19,14 +38,9 @@ const BUILD_BINS: Record<string, string[]> = {
 export async function main(argv: string[] = process.argv): Promise<number> {
   const program = createProgram();
   const invokedAs = basename(argv[1] ?? "dib-cli");
-  let args = argv.slice(2);
   const commands = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
-  const first = args[0];
-  const buildBin = BUILD_BINS[invokedAs.replace(/\.(js|ts)$/, "")];
-  const isBuild =
-    buildBin !== undefined ||
-    (first !== undefined && !commands.has(first) && !TOP_LEVEL_FLAGS.has(first));
-  if (isBuild && commands.has("build")) args = ["build", ...(buildBin ?? []), ...args];
+  const first = argv[2];
+  const { args, isBuild, buildBin } = routeArgs(invokedAs, argv.slice(2), commands);
   const trace =
     args.includes("-x") || args.includes("--trace") || Number(process.env.DIB_DEBUG_TRACE ?? 0) > 0;
   try {
