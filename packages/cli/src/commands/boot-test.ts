@@ -104,7 +104,10 @@ export function registerBootTestCommand(program: Command): void {
     .description(
       "boot an image in QEMU (the image is never modified), wait for the login prompt, optionally log in on the serial console and run commands",
     )
-    .argument("[image]", "the disk image (qcow2, raw, vmdk …); may be left out with --kernel or --cdrom")
+    .argument(
+      "[image]",
+      "the disk image (qcow2, raw, vmdk …); may be left out with --kernel or --cdrom",
+    )
     .option("--uefi", "boot through OVMF (UEFI) instead of SeaBIOS")
     .option("--expect <regex>", "what counts as booted (default: a `login:` prompt)")
     .option("--login <user:password>", "log in on the serial console once the prompt is there")
