@@ -25,6 +25,9 @@ describe("converter commands", () => {
     ).toEqual([
       "qemu-img",
       "convert",
+      "-m",
+      "8",
+      "-W",
       "-c",
       "-f",
       "raw",
@@ -41,6 +44,9 @@ describe("converter commands", () => {
     expect(qemuImgConvertArgv(only(["vhd"], "qemu-img"), "/b/raw")).toEqual([
       "qemu-img",
       "convert",
+      "-m",
+      "8",
+      "-W",
       "-f",
       "raw",
       "-O",
@@ -48,6 +54,23 @@ describe("converter commands", () => {
       "/b/raw",
       "img.vhd-new",
     ]);
+  });
+
+  it("adds compression_type to qcow2 only, when DIB_QCOW2_COMPRESSION_TYPE asks for it", () => {
+    const opts = { qemuImgOptions: "compat=1.1", qcow2CompressionType: "zstd" };
+    expect(qemuImgConvertArgv(only(["qcow2"], "qemu-img", opts), "/b/raw")).toContain(
+      "compat=1.1,compression_type=zstd",
+    );
+    expect(
+      qemuImgConvertArgv(only(["qcow2"], "qemu-img", { qcow2CompressionType: "zstd" }), "/b/raw"),
+    ).toContain("compression_type=zstd");
+    expect(qemuImgConvertArgv(only(["vmdk"], "qemu-img", opts), "/b/raw")).toContain("compat=1.1");
+    expect(qemuImgConvertArgv(only(["vmdk"], "qemu-img", opts), "/b/raw").join(" ")).not.toContain(
+      "compression_type",
+    );
+    expect(() => only(["qcow2"], "qemu-img", { qcow2CompressionType: "lz4" })).toThrow(
+      /DIB_QCOW2_COMPRESSION_TYPE=lz4 is not a qcow2 compression type/,
+    );
   });
 
   it("makes a vhd with vhd-util as DIB does: copy, fixed in place, then dynamic", () => {

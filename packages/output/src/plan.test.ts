@@ -244,7 +244,7 @@ describe("describeOutputPlan", () => {
     );
     expect(lines).toContain("  qcow2    out/image.qcow2");
     expect(lines).toContain(
-      "           qemu-img convert -c -f raw -O qcow2 '<raw>' out/image.qcow2-new",
+      "           qemu-img convert -m 8 -W -c -f raw -O qcow2 '<raw>' out/image.qcow2-new",
     );
     expect(lines.some((l) => l.includes("tar --sort=name --numeric-owner"))).toBe(true);
     expect(lines.at(-2)).toBe("checksums: .md5 .sha256 beside every file");

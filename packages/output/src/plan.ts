@@ -21,6 +21,12 @@ export interface PlanOutputsOptions {
   compress?: boolean;
   /** `--qemu-img-options`: `-o` for every qemu-img conversion. */
   qemuImgOptions?: string;
+  /**
+   * DIB_QCOW2_COMPRESSION_TYPE: `zstd` writes compressed qcow2 clusters with zstd (about
+   * four times faster than zlib, a little smaller) — opt-in, since readers older than
+   * QEMU 5.1 cannot open such a file. Default: qemu-img's own, zlib.
+   */
+  qcow2CompressionType?: string;
   /** `--docker-target repo:tag`. */
   dockerTarget?: string;
   /** `--checksum` / DIB_CHECKSUM: `1`, `0`, `md5,sha256`, a boolean or a list. */
@@ -258,7 +264,7 @@ export function planOutputs(types: readonly string[], options: PlanOutputsOption
             type === "vpc" ? "vpc" : type,
             imageName,
             type === "qcow2" && compress,
-            options.qemuImgOptions,
+            type === "qcow2" ? withCompressionType(options) : options.qemuImgOptions,
           ),
         );
         tools.add("qemu-img");
@@ -277,6 +283,22 @@ export function planOutputs(types: readonly string[], options: PlanOutputsOption
     overwriteOld: options.overwriteOld ?? false,
     tools: [...tools],
   };
+}
+
+/** The qcow2 `-o` options: --qemu-img-options plus compression_type when asked for. */
+function withCompressionType(options: PlanOutputsOptions): string | undefined {
+  const kind = options.qcow2CompressionType?.trim();
+  if (kind === undefined || kind === "") return options.qemuImgOptions;
+  if (kind !== "zlib" && kind !== "zstd") {
+    throw new DibError(
+      "DIB_BAD_QCOW2_COMPRESSION",
+      `DIB_QCOW2_COMPRESSION_TYPE=${kind} is not a qcow2 compression type`,
+      { hint: "use zstd (faster, needs QEMU 5.1 or later to read) or zlib (the default)" },
+    );
+  }
+  return [options.qemuImgOptions?.trim(), `compression_type=${kind}`]
+    .filter((o) => o !== undefined && o !== "")
+    .join(",");
 }
 
 function qemuImgStep(

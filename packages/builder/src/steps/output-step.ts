@@ -38,6 +38,9 @@ export async function outputStep(
     hasTree: input.tree !== undefined,
     compress: options.compress,
     ...(options.qemuImgOptions !== undefined ? { qemuImgOptions: options.qemuImgOptions } : {}),
+    ...(options.env.DIB_QCOW2_COMPRESSION_TYPE
+      ? { qcow2CompressionType: options.env.DIB_QCOW2_COMPRESSION_TYPE }
+      : {}),
     ...(options.dockerTarget !== undefined ? { dockerTarget: options.dockerTarget } : {}),
     checksum: options.checksums,
     gzipBin: options.gzipBin,
