@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark: build `debian-minimal vm block-device-mbr` with dib (this repository's
-# dib-cli) and with DIB (diskimage-builder's disk-image-create, when installed), each with
-# a cold and a warm image cache, and print median wall time, peak memory and output size
-# of each, and the dib/DIB ratios. A script, not a test: see bench/README.md.
+# dib-cli) and with DIB (diskimage-builder's disk-image-create, when installed): cold (empty
+# caches), warm (one finalise.d script changed since the last build), rebuild (nothing
+# changed) and multi (`-t qcow2,vhd,tar,squashfs`, nothing else changed), and print median
+# wall time, peak memory and output size of each, and the dib/DIB ratios. A script, not a
+# test: see bench/README.md.
 set -euo pipefail
 
 usage() {
@@ -10,10 +12,11 @@ usage() {
 Usage: bench/run.sh [--runs N] [--only dib|DIB|both] [--keep] [--sample SECONDS]
        bench/run.sh --report RESULTS.tsv
 
-Builds `debian-minimal vm block-device-mbr` (DIB_RELEASE=bookworm) N times per tool and
-cache state and prints medians.
+Builds `debian-minimal vm block-device-mbr` plus a one-script `bench-probe` element
+(DIB_RELEASE=bookworm) N times per tool and state and prints medians.
 
-  --runs N          builds per tool and cache state (default 3)
+  --runs N          builds per tool and state (default 3)
+  --states LIST     which states, in order (default cold,warm,rebuild,multi)
   --only dib        only this repository's dib-cli
   --only DIB        only diskimage-builder's disk-image-create (alias: ref)
   --only both       both and their ratios (the default; alias: dib-vs-DIB)
@@ -22,17 +25,21 @@ cache state and prints medians.
   --report FILE     print the table for a results.tsv a --keep run left; builds nothing
   -h, --help        this text
 
-Cold: an empty DIB_IMAGE_CACHE. Warm: the cache the last cold build of the same tool
-filled. Builds of the two tools alternate, so a change in the host's load hits both.
+cold: an empty DIB_IMAGE_CACHE. warm: the cache the tool's last build filled, with
+bench-probe's finalise.d script changed. rebuild: nothing changed since the last build.
+multi: like rebuild, with -t qcow2,vhd,tar,squashfs. dib runs with its stage cache on
+(DIB_STAGE_CACHE=1). Builds of the two tools alternate, so a change in the host's load hits
+both.
 Needs root (both tools need loop devices and mounts) and /usr/bin/time (Debian package
 `time`); DIB also needs sudo. BENCH_DIR is where the work directory goes (default: TMPDIR
-or /tmp); DIB_RELEASE overrides bookworm for both tools.
+or /tmp); DIB_RELEASE overrides bookworm for both tools; BENCH_DIB_FROM=source runs
+dib-cli from source (tsx) even when packages/cli/dist exists.
 EOF
 }
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-elements=(debian-minimal vm block-device-mbr)
+elements=(debian-minimal vm block-device-mbr bench-probe)
 release=${DIB_RELEASE:-bookworm}
 # The same apt sources for both tools. DIB 3.13's own default security line
 # (security.debian.org <release>/updates) names a suite bookworm does not have, and only
@@ -44,13 +51,14 @@ updates:deb $mirror $release-updates main
 security:deb $security_mirror $release-security main"
 
 runs=3
+states=cold,warm,rebuild,multi
 only=both
 keep=0
 sample=1
 report=""
 while [[ $# -gt 0 ]]; do
   case $1 in
-    --runs | --only | --sample | --report)
+    --runs | --only | --sample | --report | --states)
       [[ $# -ge 2 ]] || {
         echo "bench: $1 needs a value" >&2
         exit 2
@@ -58,7 +66,7 @@ while [[ $# -gt 0 ]]; do
       declare "${1#--}=$2"
       shift 2
       ;;
-    --runs=* | --only=* | --sample=* | --report=*)
+    --runs=* | --only=* | --sample=* | --report=* | --states=*)
       opt=${1%%=*}
       declare "${opt#--}=${1#*=}"
       shift
@@ -73,6 +81,16 @@ while [[ $# -gt 0 ]]; do
       ;;
     *)
       usage >&2
+      exit 2
+      ;;
+  esac
+done
+IFS=, read -r -a state_list <<<"$states"
+for state in "${state_list[@]}"; do
+  case $state in
+    cold | warm | rebuild | multi) ;;
+    *)
+      echo "bench: --states takes cold, warm, rebuild and multi, got '$state'" >&2
       exit 2
       ;;
   esac
@@ -122,12 +140,12 @@ print_report() { # RESULTS
     echo "(no build finished, so there is nothing to report)"
     return 0
   fi
-  printf '%-5s %-5s %4s %9s %13s %13s %13s %6s\n' tool cache runs "wall s" "peak RSS MiB" "tree PSS MiB" "output bytes" load
+  printf '%-5s %-7s %4s %9s %13s %13s %13s %6s\n' tool state runs "wall s" "peak RSS MiB" "tree PSS MiB" "output bytes" load
   for tool in dib DIB; do
-    for state in cold warm; do
+    for state in cold warm rebuild multi; do
       n=$(count_of "$results" "$tool" "$state")
       ((n > 0)) || continue
-      printf '%-5s %-5s %4d %9.1f %13s %13s %13.0f %6.2f\n' "$tool" "$state" "$n" \
+      printf '%-5s %-7s %4d %9.1f %13s %13s %13.0f %6.2f\n' "$tool" "$state" "$n" \
         "$(stat_of "$results" "$tool" "$state" 4)" \
         "$(mib "$(stat_of "$results" "$tool" "$state" 5)")" \
         "$(mib "$(stat_of "$results" "$tool" "$state" 6)")" \
@@ -138,7 +156,8 @@ print_report() { # RESULTS
   if grep -q '^dib	' "$results" && grep -q '^DIB	' "$results"; then
     echo
     printf '%-11s %9s %13s %13s %13s\n' "dib/DIB" "wall" "peak RSS" "tree PSS" "output"
-    for state in cold warm; do
+    for state in cold warm rebuild multi; do
+      [[ $(count_of "$results" dib "$state") -gt 0 && $(count_of "$results" DIB "$state") -gt 0 ]] || continue
       cells=()
       for col in 4 5 6 7; do
         cells+=("$(ratio "$(stat_of "$results" dib "$state" "$col")" "$(stat_of "$results" DIB "$state" "$col")")")
@@ -170,7 +189,17 @@ if [[ ! -x /usr/bin/time ]]; then
 fi
 
 work=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/dib-bench.XXXXXX")
-mkdir -p "$work/logs" "$work/out"
+mkdir -p "$work/logs" "$work/out" "$work/elements/bench-probe/finalise.d"
+
+# bench-probe: one finalise.d script whose text says which build it is, so a warm build
+# changes exactly one element file, and a rebuild none.
+write_probe() { # WORD
+  local script=$work/elements/bench-probe/finalise.d/90-bench-probe
+  printf '#!/bin/bash\n# bench-probe: %s\nset -eu\necho %s >/etc/bench-probe\n' "$1" "$1" >"$script"
+  chmod +x "$script"
+  : >"$work/elements/bench-probe/element-deps"
+}
+write_probe cold
 results=$work/results.tsv
 : >"$results"
 
@@ -243,7 +272,7 @@ trap 'say "terminated (SIGTERM)"; exit 143' TERM
 dib_cmd=()
 dib_skip=""
 dib_how=""
-if [[ -f $repo/packages/cli/dist/bin.js ]]; then
+if [[ -f $repo/packages/cli/dist/bin.js && ${BENCH_DIB_FROM:-dist} != source ]]; then
   dib_cmd=(node "$repo/packages/cli/dist/bin.js")
   dib_how="dib-cli from packages/cli/dist/bin.js"
 elif [[ -f $repo/packages/cli/src/bin.ts && -d $repo/node_modules/tsx ]]; then
@@ -255,7 +284,7 @@ fi
 if [[ -z $dib_skip ]] && ! (cd "$repo" && "${dib_cmd[@]}" --help 2>/dev/null) | grep -Eq '^ +build( |$)'; then
   dib_skip="dib-cli has no build command yet ('dib-cli --help' lists none)"
 fi
-if [[ -z $dib_skip ]] && ! why=$(cd "$repo" && "${dib_cmd[@]}" element-info "${elements[@]}" 2>&1 >/dev/null); then
+if [[ -z $dib_skip ]] && ! why=$(cd "$repo" && ELEMENTS_PATH="$work/elements" "${dib_cmd[@]}" element-info "${elements[@]}" 2>&1 >/dev/null); then
   dib_skip="dib-cli cannot resolve ${elements[*]} yet: $(grep -m1 -i error <<<"$why" || echo "${why%%$'\n'*}")"
 fi
 
@@ -282,20 +311,21 @@ build_cmd() {
   local envs=(
     DIB_RELEASE="$release" DIB_IMAGE_CACHE="$3" TMP_DIR="$work/tmp" DIB_LOCKFILES="$work/locks"
     DIB_DISTRIBUTION_MIRROR="$mirror" DIB_APT_SOURCES_CONF="$apt_sources"
+    ELEMENTS_PATH="$work/elements"
     # dib reuses its debootstrap tarball by default; DIB only with both of these.
     DIB_DEBOOTSTRAP_CACHE=1 DIB_DEBIAN_USE_DEBOOTSTRAP_CACHE=1
   )
   case $1 in
     dib)
       # tsx and the @dib/source condition resolve from the repository, hence -C.
-      cmd=(env -C "$repo" "${envs[@]}" "${dib_cmd[@]}" "${elements[@]}" -o "$2/dib-image")
+      cmd=(env -C "$repo" "${envs[@]}" DIB_STAGE_CACHE=1 "${dib_cmd[@]}" "${elements[@]}" -o "$2/dib-image" "${types[@]}")
       ;;
     DIB)
       cmd=(env "${envs[@]}")
       if ((use_standins)); then
         cmd+=(unshare --mount --propagation private "$here/standins/with-standins" "${4%.log}.standins.log")
       fi
-      cmd+=(disk-image-create -o "$2/dib-ref" "${elements[@]}")
+      cmd+=(disk-image-create -o "$2/dib-ref" "${types[@]}" "${elements[@]}")
       ;;
   esac
 }
@@ -367,10 +397,16 @@ output_bytes() {
 declare -A given_up=()
 failed=()
 
-# build TOOL STATE I: one measured build. Cold builds start from an empty cache; warm
-# builds reuse the cache the tool's last cold build filled.
+# build TOOL STATE I: one measured build. Cold builds start from an empty cache; the
+# others reuse the cache the tool's last build filled.
 build() {
   local tool=$1 state=$2 i=$3 name cache=$work/cache-$1 out log rc wall rss tree bytes load cmd
+  local types=()
+  case $state in
+    cold) write_probe cold ;;
+    warm) write_probe "warm-$i" ;;
+    multi) types=(-t "qcow2,vhd,tar,squashfs") ;;
+  esac
   case $tool in
     dib) name=dib-image ;;
     DIB) name=dib-ref ;;
@@ -427,7 +463,7 @@ for tool in "${tools[@]}"; do
   fi
 done
 
-for state in cold warm; do
+for state in "${state_list[@]}"; do
   for ((i = 1; i <= runs; i++)); do
     for tool in "${active[@]}"; do
       [[ -z ${given_up[$tool]:-} ]] || continue
