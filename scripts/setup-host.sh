@@ -10,6 +10,7 @@ APT_PACKAGES=(
   squashfs-tools debootstrap mmdebstrap qemu-utils qemu-system-x86 ovmf skopeo
   rsync lvm2 kpartx attr acl pigz zstd cpio curl ca-certificates gzip tar
   busybox-static shellcheck python3-yaml git
+  xorriso isolinux syslinux-common grub-efi-amd64-bin grub-common
   rpm dnf dnf-plugins-core createrepo-c podman buildah
 )
 
