@@ -204,6 +204,11 @@ export class StageStore {
     if (!tryLock(lock)) {
       return { stored: false, reason: "another build is storing this stage" };
     }
+    // Another build may have finished storing it between the first look and the lock.
+    if (this.readManifest(key.key)) {
+      unlock(lock);
+      return { stored: false, reason: "already stored" };
+    }
     const temp = join(this.dir, `.${key.key}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
     try {
       await this.host.run(
