@@ -63,7 +63,12 @@ interface Event {
   changes?: string[];
 }
 
-async function build(name: string, extraArgs: string[] = [], env: Record<string, string> = {}) {
+async function build(
+  name: string,
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+  image = "image",
+) {
   const out = join(work, "out", name);
   const result = await runCli(
     [
@@ -72,7 +77,7 @@ async function build(name: string, extraArgs: string[] = [], env: Record<string,
       "-t",
       "tar",
       "-o",
-      join(work, "out", "image"),
+      join(work, "out", image),
       ...extraArgs,
       "minbase-os",
       "stage-probe",
@@ -99,7 +104,7 @@ async function build(name: string, extraArgs: string[] = [], env: Record<string,
   mkdirSync(out, { recursive: true });
   execFileSync("tar", [
     "-xf",
-    join(work, "out", "image.tar"),
+    join(work, "out", `${image}.tar`),
     "-C",
     out,
     "--numeric-owner",
@@ -209,6 +214,28 @@ describe.runIf(ready)(`the stage cache${rootOnlyReason}`, () => {
       changes: ["variable STAGE_PROBE_WORD is new"],
     });
     expect(readFileSync(join(variable.tree, "etc/stage-probe"), "utf8")).toBe("probE two\n");
+  });
+
+  it("two builds of one stage at once: both finish, one stores it, the next build reuses it", async () => {
+    const env = { STAGE_PROBE_WORD: "together" };
+    const [a, b] = await Promise.all([
+      build("together-a", [], env, "together-a"),
+      build("together-b", [], env, "together-b"),
+    ]);
+    const results = [a, b].map((r) => r.cache.map((e) => e.result));
+    // Neither waited for the other; at most one stored the stage (a build that came second,
+    // after the first had stored it, may have reused it instead).
+    expect(results.flat().filter((r) => r === "stored")).toHaveLength(1);
+    for (const r of results) {
+      expect([["miss", "stored"], ["miss", "not-stored"], ["hit"]]).toContainEqual(r);
+    }
+    for (const e of [...a.cache, ...b.cache].filter((e) => e.result === "not-stored")) {
+      expect(e.reason).toMatch(/^(another build is storing this stage|already stored)$/);
+    }
+    expect(describeTree(b.tree)).toBe(describeTree(a.tree));
+    const after = await build("together-after", [], env);
+    expect(after.cache.map((e) => e.result)).toEqual(["hit"]);
+    expect(describeTree(after.tree)).toBe(describeTree(a.tree));
   });
 
   it("with --no-cache neither reads nor writes the cache, and says so", async () => {
