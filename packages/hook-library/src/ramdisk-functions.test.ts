@@ -78,8 +78,8 @@ describe("ramdisk-functions: building a ramdisk tree", () => {
     expect(readFileSync(join(tree, "lib/udev/rules.d/80-test.rules"), "utf8")).toContain("vd*");
     expect(readFileSync(join(tree, "etc/added"), "utf8")).toBe("added\n");
     const init = readFileSync(join(tree, "init"), "utf8");
-    expect(init.indexOf("echo first")).toBeLessThan(init.indexOf("echo \"second"));
-    expect(init.indexOf("echo \"second")).toBeLessThan(init.indexOf("echo end"));
+    expect(init.indexOf("echo first")).toBeLessThan(init.indexOf('echo "second'));
+    expect(init.indexOf('echo "second')).toBeLessThan(init.indexOf("echo end"));
     // The assembled /init runs: the fragments see the helpers the beginning defines.
     const run = spawnSync("bash", [join(tree, "init")], { encoding: "utf8" });
     expect(run.stdout).toBe("first\nsecond val\nend\n");
