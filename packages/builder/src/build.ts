@@ -16,6 +16,7 @@ import { BuildLogFile } from "./build-log.js";
 import { type BuildOptions, type BuildOptionsInput, parseBuildOptions } from "./build-options.js";
 import { type BuildPlan, planBuild } from "./build-plan.js";
 import { writeCliWrapper } from "./cli-wrapper.js";
+import { elementOutputs } from "./element-outputs.js";
 import type { BuildVariables } from "./hook-env.js";
 import { hostArch } from "./host-arch.js";
 import { unmountBelow } from "./mount-sweep.js";
@@ -329,6 +330,8 @@ export async function build(input: BuildOptionsInput, runtime: BuildRuntime): Pr
         outputStep(host, options, { types: plan.diskOutputs, rawImage: raw, arch }, onOutput),
       );
     }
+    // What elements wrote beside the image (a ramdisk's kernel and initramfs, ISOs).
+    for (const output of elementOutputs(options, started)) onOutput(output);
     await ctx.step("workspace-cleanup", () => closeWorkspace(ws));
     say("Build completed successfully");
     const result: BuildResult = {
