@@ -33,7 +33,8 @@ both.
 Needs root (both tools need loop devices and mounts) and /usr/bin/time (Debian package
 `time`); DIB also needs sudo. BENCH_DIR is where the work directory goes (default: TMPDIR
 or /tmp); DIB_RELEASE overrides bookworm for both tools; BENCH_DIB_FROM=source runs
-dib-cli from source (tsx) even when packages/cli/dist exists.
+dib-cli from source (tsx) even when packages/cli/dist exists; BENCH_STAGE_CACHE=0 runs dib
+without its stage cache (to see what the cache itself saves).
 EOF
 }
 
@@ -318,7 +319,7 @@ build_cmd() {
   case $1 in
     dib)
       # tsx and the @dib/source condition resolve from the repository, hence -C.
-      cmd=(env -C "$repo" "${envs[@]}" DIB_STAGE_CACHE=1 "${dib_cmd[@]}" "${elements[@]}" -o "$2/dib-image" "${types[@]}")
+      cmd=(env -C "$repo" "${envs[@]}" DIB_STAGE_CACHE="${BENCH_STAGE_CACHE:-1}" "${dib_cmd[@]}" "${elements[@]}" -o "$2/dib-image" "${types[@]}")
       ;;
     DIB)
       cmd=(env "${envs[@]}")
