@@ -145,8 +145,11 @@ describe.runIf(isRoot)(`ramdisk-image-create: Debian ramdisk and ISO${rootOnlyRe
     expect(String(result.stdout)).toMatch(
       /^Expanded element dependencies to: .*\bramdisk\b.*\bramdisk-base\b/m,
     );
-    for (const suffix of [".kernel", ".initramfs", ".iso"])
+    for (const suffix of [".kernel", ".initramfs", ".iso"]) {
       expect(existsSync(out + suffix)).toBe(true);
+      // Reported like any other output of the build.
+      expect(String(result.stdout)).toContain(`Image file ${out}${suffix} created`);
+    }
     // No disk image: a ramdisk build converts nothing.
     expect(existsSync(`${out}.qcow2`)).toBe(false);
 
