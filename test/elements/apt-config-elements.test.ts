@@ -1,22 +1,9 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  expectHostClean,
-  type HostSnapshot,
-  hostSnapshot,
-  isRoot,
-  rootOnlyReason,
-} from "../src/index.js";
-import {
-  elementFile,
-  haveMinbase,
-  lazyTempDir,
-  minbaseSkipReason,
-  minbaseTar,
-  runScript,
-} from "./element-harness.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { isRoot, rootOnlyReason } from "../src/index.js";
+import { elementFile, haveMinbase, minbaseSkipReason, runScript } from "./element-harness.js";
+import { inTree as runInTree, useMinbaseTree } from "./minbase-tree.js";
 
 const reason = rootOnlyReason || minbaseSkipReason;
 
@@ -28,34 +15,17 @@ const reason = rootOnlyReason || minbaseSkipReason;
 describe.runIf(isRoot && haveMinbase)(
   `apt, modprobe and manifest hooks on a real root tree${reason}`,
   () => {
-    const work = lazyTempDir("aptconf");
-    const root = join(work.dir, "root");
+    const work = useMinbaseTree("aptconf");
+    const root = work.root;
     const host = join(work.dir, "host");
-    let before: HostSnapshot;
 
-    beforeAll(async () => {
-      before = hostSnapshot();
-      work.create();
-      mkdirSync(root);
+    beforeAll(() => {
       mkdirSync(host);
-      await execa("tar", ["-C", root, "--numeric-owner", "-xpf", minbaseTar]);
-    }, 120_000);
-
-    afterAll(() => {
-      work.remove();
-      expectHostClean(before, [root]);
     });
 
     /** Runs a command in the tree with a clean environment (no /proc needed by apt's readers). */
-    function inTree(args: string[]) {
-      return execa(
-        "chroot",
-        [root, "/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", ...args],
-        {
-          reject: false,
-        },
-      );
-    }
+    const inTree = (args: string[]) =>
+      runInTree(root, args, {}, { path: "/usr/sbin:/usr/bin:/sbin:/bin" });
 
     function hostFile(name: string, text: string): string {
       const path = join(host, name);

@@ -1,22 +1,9 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  expectHostClean,
-  type HostSnapshot,
-  hostSnapshot,
-  isRoot,
-  rootOnlyReason,
-} from "../src/index.js";
-import {
-  elementFile,
-  haveMinbase,
-  lazyTempDir,
-  minbaseSkipReason,
-  minbaseTar,
-  runScript,
-} from "./element-harness.js";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { isRoot, rootOnlyReason } from "../src/index.js";
+import { elementFile, haveMinbase, minbaseSkipReason, runScript } from "./element-harness.js";
+import { hookInTree, useMinbaseTree } from "./minbase-tree.js";
 
 const reason = rootOnlyReason || minbaseSkipReason;
 
@@ -30,16 +17,11 @@ const reason = rootOnlyReason || minbaseSkipReason;
 describe.runIf(isRoot && haveMinbase)(
   `autoupdates and fail2ban hooks, every branch${reason}`,
   () => {
-    const work = lazyTempDir("svc-plan");
-    const root = join(work.dir, "root");
+    const work = useMinbaseTree("svc-plan");
+    const root = work.root;
     const calls = join(root, "tmp/calls");
-    let before: HostSnapshot;
 
-    beforeAll(async () => {
-      before = hostSnapshot();
-      work.create();
-      mkdirSync(root);
-      await execa("tar", ["-C", root, "--numeric-owner", "-xpf", minbaseTar]);
+    beforeAll(() => {
       for (const tool of ["systemctl", "rc-update", "fail2ban-client"]) {
         // Records its arguments; fail2ban-client fails when /tmp/f2b-fails exists.
         writeFileSync(
@@ -51,11 +33,6 @@ describe.runIf(isRoot && haveMinbase)(
           { mode: 0o755 },
         );
       }
-    }, 120_000);
-
-    afterAll(() => {
-      work.remove();
-      expectHostClean(before, [root]);
     });
 
     beforeEach(() => {
@@ -63,22 +40,8 @@ describe.runIf(isRoot && haveMinbase)(
       rmSync(join(root, "tmp/f2b-fails"), { force: true });
     });
 
-    function inChroot(script: string, env: Record<string, string>) {
-      copyFileSync(script, join(root, "tmp/hook"));
-      return execa(
-        "chroot",
-        [
-          root,
-          "/usr/bin/env",
-          "-i",
-          "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-          ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-          "/bin/bash",
-          "/tmp/hook",
-        ],
-        { reject: false },
-      );
-    }
+    const inChroot = (script: string, env: Record<string, string>) =>
+      hookInTree(root, script, env, { bash: true });
     const recorded = () => (existsSync(calls) ? readFileSync(calls, "utf8") : "");
 
     const autoupdates = elementFile("autoupdates", "post-install.d", "82-enable-autoupdate");

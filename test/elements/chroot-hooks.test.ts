@@ -1,71 +1,30 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  expectHostClean,
-  type HostSnapshot,
-  hostSnapshot,
-  isRoot,
-  rootOnlyReason,
-} from "../src/index.js";
+import { describe, expect, it } from "vitest";
+import { isRoot, rootOnlyReason } from "../src/index.js";
 import {
   elementFile,
   hasCommand,
   haveMinbase,
-  lazyTempDir,
   minbaseSkipReason,
   minbaseTar,
   runScript,
 } from "./element-harness.js";
+import { hookInTree, useMinbaseTree } from "./minbase-tree.js";
 
 const haveZstd = await hasCommand("zstd");
 const reason = rootOnlyReason || minbaseSkipReason;
 
 describe.runIf(isRoot && haveMinbase)(`Debian element hooks on a real root tree${reason}`, () => {
-  const work = lazyTempDir("chroot");
-  const root = join(work.dir, "root");
+  // Belt and braces: a failed test must not leave a mount behind.
+  const work = useMinbaseTree("chroot", { leftovers: ["var/cache/apt/archives", "proc"] });
+  const root = work.root;
   const cache = join(work.dir, "cache");
-  let before: HostSnapshot;
-
-  beforeAll(async () => {
-    before = hostSnapshot();
-    work.create();
-    mkdirSync(root);
-    await execa("tar", ["-C", root, "--numeric-owner", "-xpf", minbaseTar]);
-  }, 120_000);
-
-  afterAll(async () => {
-    // Belt and braces: a failed test must not leave a mount behind.
-    for (const sub of ["var/cache/apt/archives", "proc"]) {
-      await execa("umount", [join(root, sub)], { reject: false });
-    }
-    work.remove();
-    expectHostClean(before, [root]);
-  });
 
   /** Runs an element's hook inside the tree, as the builder runs chroot phases. */
-  async function inChroot(script: string, env: Record<string, string> = {}) {
-    copyFileSync(script, join(root, "tmp", "hook"));
-    await execa("chmod", ["+x", join(root, "tmp", "hook")]);
-    await execa("mount", ["-t", "proc", "proc", join(root, "proc")]);
-    try {
-      return await execa(
-        "chroot",
-        [
-          root,
-          "/usr/bin/env",
-          "-i",
-          "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-          ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-          "/tmp/hook",
-        ],
-        { reject: false },
-      );
-    } finally {
-      await execa("umount", [join(root, "proc")]);
-    }
-  }
+  const inChroot = (script: string, env: Record<string, string> = {}) =>
+    hookInTree(root, script, env, { proc: true });
 
   it("keeps services from starting during the build and puts start-stop-daemon back afterwards", async () => {
     const block = await runScript(elementFile("dpkg", "root.d", "50-block-daemons"), [], {

@@ -1,21 +1,10 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  expectHostClean,
-  type HostSnapshot,
-  hostSnapshot,
-  isRoot,
-  rootOnlyReason,
-} from "../src/index.js";
-import {
-  elementFile,
-  haveMinbase,
-  lazyTempDir,
-  minbaseSkipReason,
-  minbaseTar,
-} from "./element-harness.js";
+import { describe, expect, it } from "vitest";
+import { isRoot, rootOnlyReason } from "../src/index.js";
+import { elementFile, haveMinbase, minbaseSkipReason } from "./element-harness.js";
+import { hookInTree, useMinbaseTree } from "./minbase-tree.js";
 
 const reason = rootOnlyReason || minbaseSkipReason;
 
@@ -52,39 +41,11 @@ async function loadYaml(text: string): Promise<Record<string, unknown>> {
 describe.runIf(isRoot && haveMinbase)(
   `cloud-init configuration hooks in a real root tree${reason}`,
   () => {
-    const work = lazyTempDir("cloudcfg");
-    const root = join(work.dir, "root");
-    let before: HostSnapshot;
-
-    beforeAll(async () => {
-      before = hostSnapshot();
-      work.create();
-      mkdirSync(root);
-      await execa("tar", ["-C", root, "--numeric-owner", "-xpf", minbaseTar]);
-    }, 120_000);
-
-    afterAll(() => {
-      work.remove();
-      expectHostClean(before, [root]);
-    });
+    const { root } = useMinbaseTree("cloudcfg");
 
     /** Runs an element's chroot hook inside the tree, as the builder runs post-install.d. */
-    function inChroot(script: string, env: Record<string, string> = {}) {
-      copyFileSync(script, join(root, "tmp", "hook"));
-      return execa(
-        "chroot",
-        [
-          root,
-          "/usr/bin/env",
-          "-i",
-          "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-          ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-          "/bin/bash",
-          "/tmp/hook",
-        ],
-        { reject: false },
-      );
-    }
+    const inChroot = (script: string, env: Record<string, string> = {}) =>
+      hookInTree(root, script, env, { bash: true });
 
     it("cloud-init-disable-resizefs takes growpart and resizefs out of every module list", async () => {
       const cfg = join(root, "etc/cloud/cloud.cfg");

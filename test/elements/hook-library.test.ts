@@ -4,25 +4,11 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliWrapperScript } from "../../packages/builder/src/cli-wrapper.js";
 import { installHookLibrary } from "../../packages/hook-library/src/index.js";
-import {
-  cliEntry,
-  expectHostClean,
-  type HostSnapshot,
-  hostSnapshot,
-  isRoot,
-  rootOnlyReason,
-} from "../src/index.js";
-import {
-  elementFile,
-  haveMinbase,
-  lazyTempDir,
-  minbaseSkipReason,
-  minbaseTar,
-  runScript,
-} from "./element-harness.js";
+import { cliEntry, isRoot, rootOnlyReason } from "../src/index.js";
+import { elementFile, haveMinbase, minbaseSkipReason, runScript } from "./element-harness.js";
+import { chrootPath, inTree, useMinbaseTree } from "./minbase-tree.js";
 
 const reason = rootOnlyReason || minbaseSkipReason;
-const CHROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /**
  * The hook library ($_LIB) and svc-map against a real bookworm tree: the functions element
@@ -30,18 +16,13 @@ const CHROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
  * builder runs them (outside: _LIB=<hooks>/dib-lib; inside: /tmp/in_target.d/dib-lib).
  */
 describe.runIf(isRoot && haveMinbase)(`the hook library on a real root tree${reason}`, () => {
-  const work = lazyTempDir("hooklib");
-  const root = join(work.dir, "root");
+  const work = useMinbaseTree("hooklib");
+  const root = work.root;
   const hooks = join(work.dir, "hooks");
   const bin = join(work.dir, "bin");
   let lib = "";
-  let before: HostSnapshot;
 
-  beforeAll(async () => {
-    before = hostSnapshot();
-    work.create();
-    mkdirSync(root);
-    await execa("tar", ["-C", root, "--numeric-owner", "-xpf", minbaseTar]);
+  beforeAll(() => {
     lib = installHookLibrary(hooks);
     mkdirSync(bin);
     // dib-cli from source, as the builder's wrapper runs it for hooks.
@@ -56,7 +37,7 @@ describe.runIf(isRoot && haveMinbase)(`the hook library on a real root tree${rea
       ]),
     );
     chmodSync(join(bin, "dib-cli"), 0o755);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     const mounts = readFileSync("/proc/self/mounts", "utf8")
@@ -66,8 +47,6 @@ describe.runIf(isRoot && haveMinbase)(`the hook library on a real root tree${rea
       .sort()
       .reverse();
     for (const m of mounts) await execa("umount", ["-l", m], { reject: false });
-    work.remove();
-    expectHostClean(before, [work.dir]);
   });
 
   /** Writes an outside hook and runs it with the builder's outside environment. */
@@ -79,7 +58,7 @@ describe.runIf(isRoot && haveMinbase)(`the hook library on a real root tree${rea
       TMP_HOOKS_PATH: hooks,
       TMP_MOUNT_PATH: root,
       TARGET_ROOT: root,
-      PATH: `${bin}:${join(lib, "shims")}:${CHROOT_PATH}`,
+      PATH: `${bin}:${join(lib, "shims")}:${chrootPath}`,
       TMPDIR: "/host-tmp",
       ...env,
     });
@@ -103,20 +82,11 @@ describe.runIf(isRoot && haveMinbase)(`the hook library on a real root tree${rea
   }
 
   function chrootHook(env: Record<string, string>) {
-    return execa(
-      "chroot",
-      [
-        root,
-        "env",
-        "-i",
-        `PATH=${CHROOT_PATH}`,
-        "_LIB=/tmp/in_target.d/dib-lib",
-        `TMP_HOOKS_PATH=${hooks}`,
-        ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-        "/tmp/hook",
-      ],
-      { reject: false },
-    );
+    return inTree(root, ["/tmp/hook"], {
+      _LIB: "/tmp/in_target.d/dib-lib",
+      TMP_HOOKS_PATH: hooks,
+      ...env,
+    });
   }
 
   it("run_in_target runs a command in the image from an outside hook, HOME=/root, no host TMPDIR", async () => {
@@ -224,7 +194,7 @@ describe.runIf(isRoot && haveMinbase)(`the hook library on a real root tree${rea
       elementFile("svc-map", "extra-data.d", "10-merge-svc-map-files"),
       [],
       {
-        PATH: `${bin}:${CHROOT_PATH}`,
+        PATH: `${bin}:${chrootPath}`,
         TMP_MOUNT_PATH: root,
         IMAGE_ELEMENT: "web db svc-map",
         IMAGE_ELEMENT_YAML: `db: ${elements}/db\nsvc-map: ${elementFile("svc-map")}\nweb: ${elements}/web\n`,

@@ -1,23 +1,16 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  expectHostClean,
-  type HostSnapshot,
-  hostSnapshot,
-  isRoot,
-  rootOnlyReason,
-} from "../src/index.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { isRoot, rootOnlyReason } from "../src/index.js";
 import {
   elementFile,
   hasCommand,
   haveMinbase,
-  lazyTempDir,
   minbaseSkipReason,
-  minbaseTar,
   runScript,
 } from "./element-harness.js";
+import { inTree, useMinbaseTree } from "./minbase-tree.js";
 
 const reason = rootOnlyReason || minbaseSkipReason;
 
@@ -110,10 +103,10 @@ fi
 describe.runIf(isRoot && haveMinbase)(
   `initramfs builds deferred to the end of post-install.d${reason}`,
   () => {
-    const work = lazyTempDir("initramfs");
-    const root = join(work.dir, "root");
+    // Belt and braces: a failed test must not leave /proc mounted in the tree.
+    const work = useMinbaseTree("initramfs", { leftovers: ["proc"] });
+    const root = work.root;
     const debs = join(work.dir, "debs");
-    let before: HostSnapshot;
 
     async function buildDeb(name: string): Promise<string> {
       const spec = fakePackages[name];
@@ -135,25 +128,8 @@ describe.runIf(isRoot && haveMinbase)(
     }
 
     /** Runs argv inside the tree with /proc mounted, as the builder runs chroot phases. */
-    async function inChroot(argv: string[], env: Record<string, string> = {}) {
-      await execa("mount", ["-t", "proc", "proc", join(root, "proc")]);
-      try {
-        return await execa(
-          "chroot",
-          [
-            root,
-            "/usr/bin/env",
-            "-i",
-            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-            ...argv,
-          ],
-          { reject: false },
-        );
-      } finally {
-        await execa("umount", [join(root, "proc")]);
-      }
-    }
+    const inChroot = (argv: string[], env: Record<string, string> = {}) =>
+      inTree(root, argv, env, { proc: true });
 
     /** Installs the packages in one dpkg run, as one apt-get install would. */
     async function dpkgInstall(...names: string[]) {
@@ -176,22 +152,8 @@ describe.runIf(isRoot && haveMinbase)(
     const diversions = async () => (await inChroot(["dpkg-divert", "--list"])).stdout;
     const initrd = (version: string) => join(root, `boot/initrd.img-${version}`);
 
-    beforeAll(async () => {
-      before = hostSnapshot();
-      work.create();
-      mkdirSync(root);
+    beforeAll(() => {
       mkdirSync(debs);
-      await execa("tar", ["-C", root, "--numeric-owner", "-xpf", minbaseTar]);
-    }, 120_000);
-
-    afterAll(async () => {
-      // Belt and braces: a failed test must not leave /proc mounted in the tree.
-      await execa("umount", [join(root, "proc")], { reject: false });
-      try {
-        expectHostClean(before, [work.dir]);
-      } finally {
-        work.remove();
-      }
     });
 
     it("leaves update-initramfs alone with DIB_DEFER_INITRAMFS_UPDATES=0", async () => {

@@ -1,22 +1,10 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  expectHostClean,
-  type HostSnapshot,
-  hostSnapshot,
-  isRoot,
-  rootOnlyReason,
-} from "../src/index.js";
-import {
-  elementFile,
-  haveMinbase,
-  lazyTempDir,
-  minbaseSkipReason,
-  minbaseTar,
-  runScript,
-} from "./element-harness.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { isRoot, rootOnlyReason } from "../src/index.js";
+import { elementFile, haveMinbase, minbaseSkipReason, runScript } from "./element-harness.js";
+import { hookInTree, useMinbaseTree } from "./minbase-tree.js";
 
 const reason = rootOnlyReason || minbaseSkipReason;
 
@@ -27,24 +15,13 @@ const reason = rootOnlyReason || minbaseSkipReason;
  * stand-ins put on the tree's PATH.
  */
 describe.runIf(isRoot && haveMinbase)(`rpm-family hooks in a real root tree${reason}`, () => {
-  const work = lazyTempDir("rpm-chroot");
-  const root = join(work.dir, "root");
+  const work = useMinbaseTree("rpm-chroot", { leftovers: ["proc"] });
+  const root = work.root;
   const hooks = join(root, "tmp", "in_target.d");
   const log = join(root, "tmp", "calls.log");
-  let before: HostSnapshot;
 
-  beforeAll(async () => {
-    before = hostSnapshot();
-    work.create();
-    mkdirSync(root);
-    await execa("tar", ["-C", root, "--numeric-owner", "-xpf", minbaseTar]);
+  beforeAll(() => {
     mkdirSync(hooks, { recursive: true });
-  }, 120_000);
-
-  afterAll(async () => {
-    await execa("umount", [join(root, "proc")], { reject: false });
-    work.remove();
-    expectHostClean(before, [root]);
   });
 
   /** A recording stand-in for `tool` on the tree's PATH (inside-chroot path of the log). */
@@ -66,25 +43,7 @@ describe.runIf(isRoot && haveMinbase)(`rpm-family hooks in a real root tree${rea
 
   async function inChroot(script: string, env: Record<string, string> = {}) {
     writeFileSync(log, "");
-    writeFileSync(join(root, "tmp", "hook"), readFileSync(script));
-    chmodSync(join(root, "tmp", "hook"), 0o755);
-    await execa("mount", ["-t", "proc", "proc", join(root, "proc")]);
-    try {
-      return await execa(
-        "chroot",
-        [
-          root,
-          "/usr/bin/env",
-          "-i",
-          "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-          ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-          "/tmp/hook",
-        ],
-        { reject: false },
-      );
-    } finally {
-      await execa("umount", [join(root, "proc")]);
-    }
+    return hookInTree(root, script, env, { proc: true });
   }
   const file = (path: string) => readFileSync(join(root, path), "utf8");
 

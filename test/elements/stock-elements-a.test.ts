@@ -18,23 +18,16 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Host, Ledger } from "../../packages/host/src/index.js";
-import {
-  expectHostClean,
-  type HostSnapshot,
-  hostSnapshot,
-  isRoot,
-  rootOnlyReason,
-} from "../src/index.js";
+import { isRoot, rootOnlyReason } from "../src/index.js";
 import {
   elementFile,
   hasCommand,
   haveMinbase,
-  lazyTempDir,
   minbaseSkipReason,
-  minbaseTar,
   runScript,
   tempDir,
 } from "./element-harness.js";
+import { hookInTree, useCheckedDir, useMinbaseTree } from "./minbase-tree.js";
 
 /** Writes an executable bash stand-in. */
 function script(path: string, body: string): void {
@@ -320,40 +313,11 @@ const chrootReason = rootOnlyReason || minbaseSkipReason;
 describe.runIf(isRoot && haveMinbase)(
   `element hooks in a bookworm minbase tree${chrootReason}`,
   () => {
-    const work = lazyTempDir("stock-a");
-    const root = join(work.dir, "root");
-    let before: HostSnapshot;
-
-    beforeAll(async () => {
-      before = hostSnapshot();
-      work.create();
-      mkdirSync(root);
-      await execa("tar", ["-C", root, "--numeric-owner", "-xpf", minbaseTar]);
-    }, 120_000);
-
-    afterAll(() => {
-      work.remove();
-      expectHostClean(before, [work.dir]);
-    });
+    const { root } = useMinbaseTree("stock-a");
 
     /** Runs a script inside the tree with a clean environment plus `env`. */
-    async function inChroot(path: string, env: Record<string, string> = {}) {
-      const name = `hook-${Math.random().toString(36).slice(2)}`;
-      writeFileSync(join(root, "tmp", name), readFileSync(path));
-      chmodSync(join(root, "tmp", name), 0o755);
-      return execa(
-        "chroot",
-        [
-          root,
-          "/usr/bin/env",
-          "-i",
-          "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-          ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-          `/tmp/${name}`,
-        ],
-        { reject: false },
-      );
-    }
+    const inChroot = (path: string, env: Record<string, string> = {}) =>
+      hookInTree(root, path, env, { name: `hook-${Math.random().toString(36).slice(2)}` });
 
     const shadowRoot = () =>
       readFileSync(join(root, "etc/shadow"), "utf8")
@@ -506,17 +470,7 @@ chmod +x "$3/bin/pip"`,
 );
 
 describe.runIf(isRoot)(`pip-cache's bind of the image cache${rootOnlyReason}`, () => {
-  const work = lazyTempDir("pip-cache");
-  let before: HostSnapshot;
-  beforeAll(() => {
-    before = hostSnapshot();
-    work.create();
-  });
-  afterAll(async () => {
-    await execa("umount", [join(work.dir, "root/tmp/pip")], { reject: false });
-    work.remove();
-    expectHostClean(before, [work.dir]);
-  });
+  const work = useCheckedDir("pip-cache", { leftovers: ["root/tmp/pip"] });
 
   it("binds $DIB_IMAGE_CACHE/pip on /tmp/pip until post-root.d, and cleanup.d is safe after", async () => {
     const root = join(work.dir, "root");
@@ -562,18 +516,15 @@ const haveSgdisk = await hasCommand("sgdisk");
 const growvolsReason = rootOnlyReason || (haveSgdisk ? "" : " (skipped: sgdisk is missing)");
 
 describe.runIf(isRoot && haveSgdisk)(`growvols on a real loop device${growvolsReason}`, () => {
-  const work = lazyTempDir("growvols");
+  const work = useCheckedDir("growvols");
   const host = new Host({});
   let ledger: Ledger;
-  let before: HostSnapshot;
   let disk = "";
   let device = "";
   const GiB = 1024 ** 3;
   const MiB = 1024 ** 2;
 
   beforeAll(async () => {
-    before = hostSnapshot();
-    work.create();
     ledger = Ledger.open(work.dir, host);
     const image = join(work.dir, "disk.raw");
     closeSync(openSync(image, "w"));
@@ -600,8 +551,6 @@ describe.runIf(isRoot && haveSgdisk)(`growvols on a real loop device${growvolsRe
 
   afterAll(async () => {
     await ledger.undo();
-    work.remove();
-    expectHostClean(before, [work.dir]);
   });
 
   /**

@@ -14,21 +14,9 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  expectHostClean,
-  type HostSnapshot,
-  hostSnapshot,
-  isRoot,
-  rootOnlyReason,
-} from "../src/index.js";
-import {
-  elementFile,
-  haveMinbase,
-  lazyTempDir,
-  minbaseSkipReason,
-  minbaseTar,
-  runScript,
-} from "./element-harness.js";
+import { isRoot, rootOnlyReason } from "../src/index.js";
+import { elementFile, haveMinbase, minbaseSkipReason, runScript } from "./element-harness.js";
+import { unpackMinbase, useCheckedDir } from "./minbase-tree.js";
 
 /**
  * The ubuntu element's cloud-image path with images the test makes, since Ubuntu's cannot be
@@ -47,8 +35,7 @@ interface Served {
 }
 
 describe.runIf(isRoot && haveMinbase)(`ubuntu cloud images through cache-url${reason}`, () => {
-  const work = lazyTempDir("ubuntu-cloud");
-  let before: HostSnapshot;
+  const work = useCheckedDir("ubuntu-cloud");
   let server: Server;
   let base: string;
   const served: Served[] = [];
@@ -57,8 +44,6 @@ describe.runIf(isRoot && haveMinbase)(`ubuntu cloud images through cache-url${re
   const sha = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 
   beforeAll(async () => {
-    before = hostSnapshot();
-    work.create();
     // The hooks tree the builder would make: the element's bin tools.
     mkdirSync(join(hooks(), "bin"), { recursive: true });
     symlinkSync(elementFile("cache-url", "bin", "cache-url"), join(hooks(), "bin", "cache-url"));
@@ -72,7 +57,7 @@ describe.runIf(isRoot && haveMinbase)(`ubuntu cloud images through cache-url${re
     // noble: a root squashfs made from a real root tree, with Ubuntu's deb822 sources.
     const tree = join(work.dir, "noble-tree");
     mkdirSync(tree);
-    await execa("tar", ["-C", tree, "--numeric-owner", "-xpf", minbaseTar]);
+    await unpackMinbase(tree);
     mkdirSync(join(tree, "etc/apt/sources.list.d"), { recursive: true });
     writeFileSync(
       join(tree, "etc/apt/sources.list.d/ubuntu.sources"),
@@ -207,8 +192,6 @@ describe.runIf(isRoot && haveMinbase)(`ubuntu cloud images through cache-url${re
 
   afterAll(async () => {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    work.remove();
-    expectHostClean(before, [work.dir]);
   });
 
   let n = 0;
