@@ -313,10 +313,7 @@ export function registerInternalPackageInstallsCommand(
   options: ElementsCommandOptions = {},
 ): Command {
   const ctx = context(options);
-  const internal =
-    program.commands.find((c) => c.name() === "internal") ??
-    program.command("internal", { hidden: true }).description("commands element hooks call");
-  return internal
+  return internalGroup(program)
     .command("package-installs-squash")
     .description("squash the package-installs of the build's elements into one JSON file")
     .requiredOption("--elements <names>", "space-separated element names ($IMAGE_ELEMENT)")
@@ -325,10 +322,8 @@ export function registerInternalPackageInstallsCommand(
     .action(
       async (outfile: string, opts: { elements: string; path?: string }, command: Command) => {
         const io = output(command);
-        const names = opts.elements.split(/\s+/).filter((n) => n !== "");
-        const dirs = await elementDirs(names, opts.path, ctx.env.IMAGE_ELEMENT_YAML, (path) =>
-          ctx.catalog(path, io),
-        );
+        const names = elementNames(opts.elements);
+        const dirs = await elementDirs(names, opts.path, ctx, io);
         const elements = await Promise.all(
           names.map(async (name) => ({
             name,
@@ -351,10 +346,7 @@ export function registerInternalSvcMapCommand(
   options: ElementsCommandOptions = {},
 ): Command {
   const ctx = context(options);
-  const internal =
-    program.commands.find((c) => c.name() === "internal") ??
-    program.command("internal", { hidden: true }).description("commands element hooks call");
-  return internal
+  return internalGroup(program)
     .command("svc-map-merge")
     .description("merge the svc-map files of the build's elements into one services file")
     .requiredOption("--elements <names>", "space-separated element names ($IMAGE_ELEMENT)")
@@ -368,13 +360,8 @@ export function registerInternalSvcMapCommand(
         command: Command,
       ) => {
         const io = output(command);
-        const names = opts.elements
-          .split(/\s+/)
-          .filter((n) => n !== "")
-          .sort();
-        const dirs = await elementDirs(names, opts.path, ctx.env.IMAGE_ELEMENT_YAML, (path) =>
-          ctx.catalog(path, io),
-        );
+        const names = elementNames(opts.elements).sort();
+        const dirs = await elementDirs(names, opts.path, ctx, io);
         const maps: {
           element: string;
           map: NonNullable<Awaited<ReturnType<typeof readSvcMap>>>;
@@ -388,19 +375,37 @@ export function registerInternalSvcMapCommand(
     );
 }
 
+/** The hidden `internal` group element hooks call, made by whichever register runs first. */
+function internalGroup(program: Command): Command {
+  return (
+    program.commands.find((c) => c.name() === "internal") ??
+    program.command("internal", { hidden: true }).description("commands element hooks call")
+  );
+}
+
+/** The names in an `--elements "a b"` option ($IMAGE_ELEMENT), in their order. */
+function elementNames(text: string): string[] {
+  return text.split(/\s+/).filter((n) => n !== "");
+}
+
+/**
+ * The folder of each named element: from IMAGE_ELEMENT_YAML when the build exported it, and
+ * from discovery (`--path`, then the element packages) for any it does not name.
+ */
 async function elementDirs(
   names: string[],
   elementsPath: string | undefined,
-  imageElementYaml: string | undefined,
-  catalog: (path: string | undefined) => Promise<ElementCatalog>,
+  ctx: ReturnType<typeof context>,
+  io: Output,
 ): Promise<Map<string, string>> {
   const dirs = new Map<string, string>();
+  const imageElementYaml = ctx.env.IMAGE_ELEMENT_YAML;
   if (imageElementYaml) {
     const map = (parseYaml(imageElementYaml) ?? {}) as Record<string, string>;
     for (const [name, dir] of Object.entries(map)) dirs.set(name, String(dir));
   }
   if (names.every((n) => dirs.has(n))) return dirs;
-  const found = await catalog(elementsPath);
+  const found = await ctx.catalog(elementsPath, io);
   for (const name of names) {
     if (dirs.has(name)) continue;
     dirs.set(name, mustFind(found, name).dir);
