@@ -6,12 +6,19 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
-import { cliEntry, expectHostClean, type HostSnapshot, hostSnapshot } from "../src/index.js";
+import {
+  cliEntry,
+  expectHostClean,
+  type HostSnapshot,
+  hostSnapshot,
+  runCli,
+} from "../src/index.js";
 
 /*
  * What the end-to-end failure tests share: facts about the host (mounts, loop devices,
@@ -184,6 +191,47 @@ export function newCase(work: string, name: string): Case {
     snapshot: hostSnapshot(),
     facts: hostFacts(),
   };
+}
+
+/**
+ * The environment of a tiny-os build of the fixture elements: the case's TMP_DIR and an image
+ * cache the file's builds share (so tiny-os's tree is made once), plus `extra`.
+ */
+export function tinyOsEnv(
+  c: Case,
+  imageCache: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    ELEMENTS_PATH: fixtureElements,
+    TMP_DIR: c.tmpDir,
+    DIB_IMAGE_CACHE: imageCache,
+    ...extra,
+  };
+}
+
+/**
+ * The afterAll safety net of a file of builds below `work`, for a test that failed half-way:
+ * `dib-cli cleanup` on every build directory a case still has, then `perCase` on each case's
+ * directory; kills what still uses `work`, fails when anything is mounted or attached below
+ * it, and removes it.
+ */
+export async function releaseCases(
+  work: string,
+  perCase: (caseDir: string) => void = () => {},
+): Promise<void> {
+  for (const name of readdirSync(work)) {
+    const tmp = join(work, name, "tmp");
+    if (existsSync(tmp)) {
+      for (const d of readdirSync(tmp).filter((n) => n.startsWith("dib_build."))) {
+        await runCli(["cleanup", "--force", "--remove", join(tmp, d)]);
+      }
+    }
+    perCase(join(work, name));
+  }
+  killAll(processesUsing(work));
+  expect(heldBelow(work)).toEqual({ mounts: [], loops: [] });
+  rmSync(work, { recursive: true, force: true });
 }
 
 export function lines(text: string): string[] {

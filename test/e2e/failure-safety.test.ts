@@ -4,20 +4,17 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
-  rmSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { isRoot, rootOnlyReason, runCli } from "../src/index.js";
 import {
   buildDirsOf,
   type Case,
   newCase as caseIn,
-  fixtureElements as elementsDir,
   expectHostIntact,
   expectNothingLeft,
   heldBelow,
@@ -26,7 +23,9 @@ import {
   lines,
   processesRootedIn,
   processesUsing,
+  releaseCases,
   startCli,
+  tinyOsEnv,
   waitFor,
 } from "./build-harness.js";
 
@@ -84,12 +83,7 @@ function buildArgs(c: Case, extra: string[] = []): string[] {
 }
 
 function buildEnv(c: Case, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    ELEMENTS_PATH: elementsDir,
-    TMP_DIR: c.tmpDir,
-    DIB_IMAGE_CACHE: imageCache,
-    ...extra,
-  };
+  return tinyOsEnv(c, imageCache, extra);
 }
 
 /** The build directory once the slow-in script of a chroot phase is running. */
@@ -144,18 +138,7 @@ describe.runIf(isRoot)(
     });
 
     afterAll(async () => {
-      if (!work) return;
-      // A safety net for a test that failed half-way: release what its builds still hold.
-      for (const name of readdirSync(work)) {
-        const tmp = join(work, name, "tmp");
-        if (!existsSync(tmp)) continue;
-        for (const d of readdirSync(tmp).filter((n) => n.startsWith("dib_build."))) {
-          await runCli(["cleanup", "--force", "--remove", join(tmp, d)]);
-        }
-      }
-      killAll(processesUsing(work));
-      expect(heldBelow(work)).toEqual({ mounts: [], loops: [] });
-      rmSync(work, { recursive: true, force: true });
+      if (work) await releaseCases(work);
     });
 
     describe("a failing script", () => {

@@ -21,12 +21,12 @@ import {
   type Case,
   newCase as caseIn,
   expectNothingLeft,
-  fixtureElements,
   heldBelow,
-  killAll,
   lines,
   processesUsing,
+  releaseCases,
   startCli,
+  tinyOsEnv,
   waitFor,
 } from "./build-harness.js";
 
@@ -55,12 +55,7 @@ function newCase(name: string): Case {
 }
 
 function env(c: Case, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    ELEMENTS_PATH: fixtureElements,
-    TMP_DIR: c.tmpDir,
-    DIB_IMAGE_CACHE: imageCache,
-    ...extra,
-  };
+  return tinyOsEnv(c, imageCache, extra);
 }
 
 /** A small tiny-os disk on disk (not in a tmpfs): `-n --no-tmpfs`, a 4 MiB journal. */
@@ -250,22 +245,13 @@ describe.runIf(isRoot)(
 
     afterAll(async () => {
       if (!work) return;
-      // A safety net for a test that failed half-way: release what its builds still hold.
-      for (const name of readdirSync(work)) {
-        const tmp = join(work, name, "tmp");
-        if (existsSync(tmp)) {
-          for (const d of readdirSync(tmp).filter((n) => n.startsWith("dib_build."))) {
-            await runCli(["cleanup", "--force", "--remove", join(tmp, d)]);
-          }
-        }
-        const out = join(work, name, "out");
+      // A failed case may leave its small output file system mounted.
+      await releaseCases(work, (caseDir) => {
+        const out = join(caseDir, "out");
         if (existsSync(out) && heldBelow(out).mounts.length > 0) {
           execFileSync("umount", ["-l", out]);
         }
-      }
-      killAll(processesUsing(work));
-      expect(heldBelow(work)).toEqual({ mounts: [], loops: [] });
-      rmSync(work, { recursive: true, force: true });
+      });
     });
 
     describe("the output file system runs full", { concurrent: true }, () => {
