@@ -1,13 +1,5 @@
 import { execFileSync } from "node:child_process";
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -43,12 +35,23 @@ chmod 4750 /etc/stage-probe.link
 const PROBE_FINALISE = (word: string) => `#!/bin/bash
 set -eu
 echo "final ${word}" >/etc/stage-probe-final
+# written beside the tree by extra-data.d: must be there after a restored stage too
+cp /tmp/in_target.d/stage-probe-list /etc/stage-probe-list
+`;
+/** Like DIB's dracut-regenerate: a list made outside in extra-data.d, read in finalise.d. */
+const PROBE_EXTRA = `#!/bin/bash
+set -eu
+cat "\${STAGE_PROBE_FILE:-/dev/null}" >"$TMP_HOOKS_PATH/stage-probe-list"
+echo listed >>"$TMP_HOOKS_PATH/stage-probe-list"
 `;
 
 function writeProbe(dir: string, install: string, finalise: string): void {
   const element = join(dir, "stage-probe");
   mkdirSync(join(element, "install.d"), { recursive: true });
   mkdirSync(join(element, "finalise.d"), { recursive: true });
+  mkdirSync(join(element, "extra-data.d"), { recursive: true });
+  writeFileSync(join(element, "extra-data.d/50-stage-probe"), PROBE_EXTRA);
+  chmodSync(join(element, "extra-data.d/50-stage-probe"), 0o755);
   writeFileSync(join(element, "install.d/50-stage-probe"), install);
   writeFileSync(join(element, "finalise.d/50-stage-probe"), finalise);
   chmodSync(join(element, "install.d/50-stage-probe"), 0o755);
@@ -100,20 +103,24 @@ async function build(
     .split("\n")
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as Event);
-  // keep this build's tree for comparing
-  mkdirSync(out, { recursive: true });
-  execFileSync("tar", [
-    "-xf",
-    join(work, "out", `${image}.tar`),
-    "-C",
-    out,
-    "--numeric-owner",
-    "--same-owner",
-  ]);
+  const archive = join(work, "out", `${image}.tar`);
   const cache = events.filter((e) => e.type === "stage-cache");
   const ran = events.filter((e) => e.type === "phase-start").map((e) => e.phase);
   const skipped = events.filter((e) => e.type === "phase-skip").map((e) => e.phase);
-  return { cache, ran, skipped, tree: out };
+  /** One file of the image, read from its tar without unpacking the rest. */
+  const file = (rel: string) =>
+    execFileSync("tar", ["-xOf", archive, `./${rel}`], { encoding: "utf8" });
+  /** The whole tree, described (unpacked for a moment, then removed: trees are large). */
+  const describe = () => {
+    mkdirSync(out, { recursive: true });
+    try {
+      execFileSync("tar", ["-xf", archive, "-C", out, "--numeric-owner", "--same-owner"]);
+      return describeTree(out);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  };
+  return { cache, ran, skipped, file, describe };
 }
 
 /** Every entry of a tree: path, type and mode, owner, link count, size, link target, content digest. */
@@ -173,17 +180,18 @@ describe.runIf(ready)(`the stage cache${rootOnlyReason}`, () => {
     expect(second.ran).not.toContain("install.d");
     // post-root.d and the finalise phases still run
     expect(second.ran).toEqual(expect.arrayContaining(["post-root.d", "finalise.d", "cleanup.d"]));
-    const tree = describeTree(first.tree);
+    const tree = first.describe();
     expect(tree).toContain("./etc/stage-probe -rwsr-x--- 4321:4322 2 ");
     expect(tree).toContain("./etc/stage-probe.null crw------- 0:0 1 0");
-    expect(describeTree(second.tree)).toBe(tree);
+    expect(second.describe()).toBe(tree);
   });
 
   it("still reuses it when only a finalise.d script changed", async () => {
     writeProbe(join(work, "elements"), PROBE_INSTALL, PROBE_FINALISE("two"));
     const warm = await build("warm");
     expect(warm.cache.map((e) => e.result)).toEqual(["hit"]);
-    expect(readFileSync(join(warm.tree, "etc/stage-probe-final"), "utf8")).toBe("final two\n");
+    expect(warm.file("etc/stage-probe-final")).toBe("final two\n");
+    expect(warm.file("etc/stage-probe-list")).toBe("listed\n");
   });
 
   it("builds it again when one byte of an install.d script changed, and says which", async () => {
@@ -198,22 +206,30 @@ describe.runIf(ready)(`the stage cache${rootOnlyReason}`, () => {
       changes: ["element stage-probe: install.d/50-stage-probe changed"],
     });
     expect(changed.ran).toContain("install.d");
-    expect(readFileSync(join(changed.tree, "etc/stage-probe"), "utf8")).toBe("probE one\n");
+    expect(changed.file("etc/stage-probe")).toBe("probE one\n");
   });
 
-  it("builds it again when the mirror's index or a variable changed", async () => {
+  it("builds it again when the mirror's index, a variable or a file a variable names changed", async () => {
     inRelease = inRelease.replace("10:00:00", "11:00:00");
     const index = await build("index-changed");
     expect(index.cache[0]).toMatchObject({
       result: "miss",
       changes: [`mirror index ${mirror}/InRelease changed`],
     });
-    const variable = await build("variable-changed", [], { STAGE_PROBE_WORD: "two" });
-    expect(variable.cache[0]).toMatchObject({
+    const named = join(work, "probe-file");
+    writeFileSync(named, "a\n");
+    const env = { STAGE_PROBE_WORD: "two", STAGE_PROBE_FILE: named };
+    const variable = await build("variable-changed", [], env);
+    expect(variable.cache[0]).toMatchObject({ result: "miss" });
+    expect(variable.cache[0]?.changes).toContain("variable STAGE_PROBE_WORD is new");
+    expect(variable.file("etc/stage-probe")).toBe("probE two\n");
+    writeFileSync(named, "b\n");
+    const file = await build("named-file-changed", [], env);
+    expect(file.cache[0]).toMatchObject({
       result: "miss",
-      changes: ["variable STAGE_PROBE_WORD is new"],
+      changes: ["variable file named by STAGE_PROBE_FILE changed"],
     });
-    expect(readFileSync(join(variable.tree, "etc/stage-probe"), "utf8")).toBe("probE two\n");
+    expect(file.file("etc/stage-probe-list")).toBe("b\nlisted\n");
   });
 
   it("two builds of one stage at once: both finish, one stores it, the next build reuses it", async () => {
@@ -232,10 +248,11 @@ describe.runIf(ready)(`the stage cache${rootOnlyReason}`, () => {
     for (const e of [...a.cache, ...b.cache].filter((e) => e.result === "not-stored")) {
       expect(e.reason).toMatch(/^(another build is storing this stage|already stored)$/);
     }
-    expect(describeTree(b.tree)).toBe(describeTree(a.tree));
+    const together = a.describe();
+    expect(b.describe()).toBe(together);
     const after = await build("together-after", [], env);
     expect(after.cache.map((e) => e.result)).toEqual(["hit"]);
-    expect(describeTree(after.tree)).toBe(describeTree(a.tree));
+    expect(after.describe()).toBe(together);
   });
 
   it("with --no-cache neither reads nor writes the cache, and says so", async () => {

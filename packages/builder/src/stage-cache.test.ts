@@ -1,6 +1,9 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { planBuild } from "./build-plan.js";
-import { mirrorOf } from "./stage-cache.js";
+import { mirrorOf, namedFileDigests } from "./stage-cache.js";
 
 describe("the stage cache in the plan", () => {
   const input = {
@@ -70,5 +73,29 @@ describe("mirrorOf", () => {
       mirror: "http://127.0.0.1:1/repo",
       suites: [],
     });
+  });
+});
+
+describe("namedFileDigests", () => {
+  it("keys the content of host files the variables name, not folders or the build's own files", () => {
+    const dir = mkdtempSync(join(tmpdir(), "dib-named-"));
+    try {
+      writeFileSync(join(dir, "keys"), "ssh-ed25519 AAAA one\n");
+      mkdirSync(join(dir, "build"));
+      writeFileSync(join(dir, "build", "x"), "x");
+      const vars = {
+        DIB_DEV_USER_AUTHORIZED_KEYS: join(dir, "keys"),
+        DIB_IMAGE_CACHE: dir,
+        INSIDE: join(dir, "build", "x"),
+        PATH: `${dir}:/usr/bin`,
+        PLAIN: "text",
+      };
+      const first = namedFileDigests(vars, join(dir, "build"));
+      expect(Object.keys(first)).toEqual(["file named by DIB_DEV_USER_AUTHORIZED_KEYS"]);
+      writeFileSync(join(dir, "keys"), "ssh-ed25519 AAAA two\n");
+      expect(namedFileDigests(vars, join(dir, "build"))).not.toEqual(first);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

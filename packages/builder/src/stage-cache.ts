@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   type ElementSource,
@@ -82,6 +83,50 @@ export function keyedVariables(
       v.split(workspace.dir).join("<build>"),
     );
     out[name] = values.join("\0");
+  }
+  return out;
+}
+
+/** Files larger than this are keyed by size and mtime instead of content. */
+const HASHED_FILE_MAX = 1024 ** 3;
+
+function fileDigest(path: string, size: number, mtimeMs: number): string {
+  if (size > HASHED_FILE_MAX) return `size ${size} mtime ${mtimeMs}`;
+  const hash = createHash("sha256");
+  const fd = openSync(path, "r");
+  try {
+    const buffer = Buffer.alloc(1024 * 1024);
+    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) {
+      hash.update(buffer.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
+}
+
+/**
+ * Host files the stage's variables name (DIB_APT_CONF, DIB_DEV_USER_AUTHORIZED_KEYS,
+ * DIB_LOCAL_IMAGE …): a hook copies what is in them, so their content is keyed, not only
+ * their path. Only absolute paths of regular files outside this build.
+ */
+export function namedFileDigests(
+  variables: Readonly<Record<string, string>>,
+  buildDir: string,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(variables)) {
+    if (!value.startsWith("/") || value.includes("\0") || value.includes(":")) continue;
+    if (value === buildDir || value.startsWith(`${buildDir}/`) || value.startsWith("<build>")) {
+      continue;
+    }
+    const s = statSync(value, { throwIfNoEntry: false });
+    if (!s?.isFile()) continue;
+    try {
+      out[`file named by ${name}`] = fileDigest(value, s.size, s.mtimeMs);
+    } catch {
+      out[`file named by ${name}`] = "unreadable";
+    }
   }
   return out;
 }
@@ -219,6 +264,7 @@ export async function planStageCache(input: StageCacheInput): Promise<StageCache
   const index = await mirrorIndexes(env, names);
   if ("unavailable" in index) return { use: false, reason: index.unavailable };
   const keyedVars = keyedVariables(options, workspace, variables);
+  Object.assign(keyedVars, namedFileDigests(keyedVars, workspace.dir));
   if (!env.DIB_DISTRIBUTION_MIRROR) keyedVars["host apt sources"] = hostAptSources();
   const elements: ElementSource[] = [
     ...input.elements,

@@ -1,4 +1,5 @@
 export { DEFAULT_CACHE_MAX_BYTES, parseCacheMax } from "./cache-size.js";
+export { changedSince, type DirSnapshot, snapshotDir } from "./dir-snapshot.js";
 export { type ElementSource, elementFileDigests } from "./element-files.js";
 export { tryLock, unlock } from "./key-lock.js";
 export {
@@ -19,6 +20,7 @@ export {
 export {
   type RestoreResult,
   type StageManifest,
+  type StageSide,
   StageStore,
   type StageStoreOptions,
   type StoreResult,

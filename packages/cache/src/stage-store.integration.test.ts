@@ -121,6 +121,33 @@ describe.runIf(isRoot && tools)(`StageStore with real trees${skipReason}`, () =>
     expect(statSync(join(into, "sparse")).blocks).toBeLessThan(64);
   });
 
+  it("stores and restores the files a stage left beside the tree, and checks them too", async () => {
+    const store = new StageStore({ cacheDir: join(work, "cache"), host, maxBytes: 1e9 });
+    const tree = join(work, "tree");
+    makeTree(tree);
+    const build = join(work, "build");
+    mkdirSync(join(build, "hooks"), { recursive: true });
+    writeFileSync(join(build, "hooks/modules-list"), "ext4\n");
+    symlinkSync("../x", join(build, "hooks/link"));
+    const side = { dir: build, files: ["hooks/modules-list", "hooks/link"] };
+    expect(await store.store(key(12), tree, side)).toMatchObject({ stored: true });
+    expect(store.readManifest(key(12).key)?.side?.files).toBe(2);
+    const into = join(work, "into");
+    const sideInto = join(work, "build2");
+    mkdirSync(into);
+    mkdirSync(join(sideInto, "hooks"), { recursive: true });
+    writeFileSync(join(sideInto, "hooks/fresh"), "kept\n");
+    expect(await store.restore(key(12), into, sideInto)).toMatchObject({ hit: true });
+    expect(readdirSync(join(sideInto, "hooks")).sort()).toEqual(["fresh", "link", "modules-list"]);
+    // a damaged side archive is a damaged entry
+    truncateSync(store.sidePath(key(12).key), 10);
+    const again = join(work, "again");
+    mkdirSync(again);
+    const result = await store.restore(key(12), again, sideInto);
+    expect(result).toMatchObject({ hit: false });
+    expect(readdirSync(again)).toEqual([]);
+  });
+
   it("detects a truncated entry, removes it and reports a miss", async () => {
     const store = new StageStore({ cacheDir: join(work, "cache"), host, maxBytes: 1e9 });
     const tree = join(work, "tree");

@@ -30,6 +30,19 @@ export interface StageManifest {
   sha256: string;
   /** The key's components (digests only). */
   components: Record<string, string>;
+  /** The second archive: files the stage added beside the tree (see `StageSide`). */
+  side?: { bytes: number; sha256: string; files: number };
+}
+
+/**
+ * Files a stage leaves outside the tree for later phases (an extra-data.d hook writing a
+ * list into the hooks folder that a finalise.d hook reads): `dir` and the paths below it,
+ * relative, that the stage added or changed. Stored in a second archive and unpacked into
+ * the same place on a hit.
+ */
+export interface StageSide {
+  dir: string;
+  files: readonly string[];
 }
 
 export type RestoreResult =
@@ -86,6 +99,10 @@ export class StageStore {
     return join(this.dir, `${key}.tar.zst`);
   }
 
+  sidePath(key: string): string {
+    return join(this.dir, `${key}.side.tar.zst`);
+  }
+
   manifestPath(key: string): string {
     return join(this.dir, `${key}.json`);
   }
@@ -139,46 +156,58 @@ export class StageStore {
    * exists. The archive is opened once and checked and unpacked through that one open
    * file, so an eviction by another build in between cannot swap it.
    */
-  async restore(key: StageKey, into: string): Promise<RestoreResult> {
+  async restore(key: StageKey, into: string, sideInto?: string): Promise<RestoreResult> {
     const manifest = this.readManifest(key.key);
     if (!manifest) return { hit: false, ...this.explainMiss(key) };
-    const archive = this.archivePath(key.key);
-    let fd: number;
-    try {
-      fd = openSync(archive, "r");
-    } catch {
-      this.remove(key.key);
-      return { hit: false, reason: "the entry's archive is missing; rebuilt", changes: [] };
+    const parts = [
+      { path: this.archivePath(key.key), bytes: manifest.bytes, sha256: manifest.sha256, into },
+    ];
+    if (manifest.side && sideInto !== undefined) {
+      parts.push({ path: this.sidePath(key.key), ...manifest.side, into: sideInto });
     }
+    const fds: number[] = [];
     try {
-      const viaFd = `/proc/${process.pid}/fd/${fd}`;
-      const size = statSync(viaFd).size;
-      const sum = await sha256Of(viaFd);
-      if (size !== manifest.bytes || sum !== manifest.sha256) {
-        this.remove(key.key);
-        return {
-          hit: false,
-          reason: `the stored entry is damaged (${size} of ${manifest.bytes} bytes, checksum ${sum === manifest.sha256 ? "matches" : "differs"}); removed and rebuilt`,
-          changes: [],
-        };
+      // Both archives are opened and checked before either is unpacked.
+      for (const part of parts) {
+        let fd: number;
+        try {
+          fd = openSync(part.path, "r");
+        } catch {
+          this.remove(key.key);
+          return { hit: false, reason: "the entry's archive is missing; rebuilt", changes: [] };
+        }
+        fds.push(fd);
+        const viaFd = `/proc/${process.pid}/fd/${fd}`;
+        const size = statSync(viaFd).size;
+        const sum = await sha256Of(viaFd);
+        if (size !== part.bytes || sum !== part.sha256) {
+          this.remove(key.key);
+          return {
+            hit: false,
+            reason: `the stored entry is damaged (${size} of ${part.bytes} bytes, checksum ${sum === part.sha256 ? "matches" : "differs"}); removed and rebuilt`,
+            changes: [],
+          };
+        }
       }
-      await this.host.run(
-        [
-          "tar",
-          "--extract",
-          "--file",
-          viaFd,
-          "--directory",
-          into,
-          ...TREE_FLAGS,
-          "--same-owner",
-          "--preserve-permissions",
-          "--use-compress-program=zstd -d -q",
-        ],
-        { hint: `the stage cache entry ${archive} could not be unpacked` },
-      );
+      for (const [i, part] of parts.entries()) {
+        await this.host.run(
+          [
+            "tar",
+            "--extract",
+            "--file",
+            `/proc/${process.pid}/fd/${fds[i]}`,
+            "--directory",
+            part.into,
+            ...TREE_FLAGS,
+            "--same-owner",
+            "--preserve-permissions",
+            "--use-compress-program=zstd -d -q",
+          ],
+          { hint: `the stage cache entry ${part.path} could not be unpacked` },
+        );
+      }
     } finally {
-      closeSync(fd);
+      for (const fd of fds) closeSync(fd);
     }
     const now = new Date();
     try {
@@ -197,7 +226,7 @@ export class StageStore {
    * Stores the tree `from` under `key`, unless another build is storing it right now or
    * it is already there. Then evicts the least recently used entries above the ceiling.
    */
-  async store(key: StageKey, from: string): Promise<StoreResult> {
+  async store(key: StageKey, from: string, side?: StageSide): Promise<StoreResult> {
     mkdirSync(this.dir, { recursive: true });
     if (this.readManifest(key.key)) return { stored: false, reason: "already stored" };
     const lock = join(this.dir, `${key.key}.lock`);
@@ -237,6 +266,37 @@ export class StageStore {
         sha256: await sha256Of(temp),
         components: key.components,
       };
+      if (side && side.files.length > 0) {
+        const list = `${temp}.list`;
+        writeFileSync(list, side.files.map((f) => `${f}\n`).join(""));
+        try {
+          await this.host.run(
+            [
+              "tar",
+              "--create",
+              "--file",
+              `${temp}.side`,
+              "--directory",
+              side.dir,
+              ...TREE_FLAGS,
+              "--no-recursion",
+              "--verbatim-files-from",
+              "--files-from",
+              list,
+              `--use-compress-program=zstd -T0 -${this.level} -q`,
+            ],
+            { hint: "the stage cache could not archive the files the stage left beside the tree" },
+          );
+        } finally {
+          rmSync(list, { force: true });
+        }
+        manifest.side = {
+          bytes: statSync(`${temp}.side`).size,
+          sha256: await sha256Of(`${temp}.side`),
+          files: side.files.length,
+        };
+        renameSync(`${temp}.side`, this.sidePath(key.key));
+      }
       renameSync(temp, this.archivePath(key.key));
       const manifestTemp = `${temp}.json`;
       writeFileSync(manifestTemp, `${JSON.stringify(manifest)}\n`);
@@ -245,6 +305,7 @@ export class StageStore {
       return { stored: true, bytes };
     } catch (error) {
       rmSync(temp, { force: true });
+      rmSync(`${temp}.side`, { force: true });
       rmSync(`${temp}.json`, { force: true });
       return { stored: false, reason: toDibError(error).message };
     } finally {
@@ -256,6 +317,7 @@ export class StageStore {
   remove(key: string): void {
     rmSync(this.manifestPath(key), { force: true });
     rmSync(this.archivePath(key), { force: true });
+    rmSync(this.sidePath(key), { force: true });
   }
 
   /**
@@ -265,18 +327,18 @@ export class StageStore {
    */
   evict(keep?: string): string[] {
     const entries = this.entries();
-    let total = entries.reduce((sum, e) => sum + e.bytes, 0);
+    let total = entries.reduce((sum, e) => sum + e.bytes + (e.side?.bytes ?? 0), 0);
     const removed: string[] = [];
     for (const e of entries) {
       if (total <= this.maxBytes) break;
       if (e.key === keep) continue;
       this.remove(e.key);
-      total -= e.bytes;
+      total -= e.bytes + (e.side?.bytes ?? 0);
       removed.push(e.key);
     }
     const dayAgo = Date.now() - 24 * 3600 * 1000;
     for (const name of readdirSync(this.dir)) {
-      if (!name.endsWith(".tmp") && !name.endsWith(".tmp.json")) continue;
+      if (!/\.tmp(\.json|\.side|\.list)?$/.test(name)) continue;
       const s = statSync(join(this.dir, name), { throwIfNoEntry: false });
       if (s && s.mtimeMs < dayAgo) rmSync(join(this.dir, name), { force: true });
     }

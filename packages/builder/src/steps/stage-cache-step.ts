@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, rmdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
+import { changedSince, type DirSnapshot, snapshotDir } from "@dib/cache";
 import { safeRemove, toDibError } from "@dib/host";
 import type { BuildVariables } from "../hook-env.js";
 import { CACHED_STAGE, planStageCache, type StageCachePlan } from "../stage-cache.js";
@@ -10,6 +11,16 @@ export interface StageCacheState {
   plan: StageCachePlan;
   /** The tree came from the cache: root.d … post-install.d do not run. */
   restored: boolean;
+  /** The build folder (without the tree) before the stage: what the stage adds beside the tree is stored too. */
+  before?: DirSnapshot;
+}
+
+/** TMP_BUILD_DIR without the tree and the places later steps fill. */
+function sideSkip(ctx: StepContext): string[] {
+  const ws = ctx.workspace;
+  return [ws.mountDir, ws.builtDir, ws.imageDir, join(ws.root, "stage-view")].map((p) =>
+    relative(ws.root, p),
+  );
 }
 
 function tell(ctx: StepContext, line: string): void {
@@ -45,7 +56,8 @@ export async function restoreStage(
   const short = plan.key.key.slice(0, 12);
   let result: Awaited<ReturnType<typeof plan.store.restore>>;
   try {
-    result = await plan.store.restore(plan.key, root);
+    // Files the stage left beside the tree (in the hooks folder, say) come back to TMP_BUILD_DIR.
+    result = await plan.store.restore(plan.key, root, ctx.workspace.root);
   } catch (error) {
     // Unpacking failed half-way (the disk filled, tar broke): the stage is built instead.
     emptyDir(root);
@@ -81,7 +93,7 @@ export async function restoreStage(
     changes: result.changes,
   });
   tell(ctx, `Stage cache: building ${CACHED_STAGE} again (key ${short}): ${result.reason}`);
-  return { plan, restored: false };
+  return { plan, restored: false, before: snapshotDir(ctx.workspace.root, sideSkip(ctx)) };
 }
 
 /**
@@ -103,8 +115,12 @@ export async function storeStage(ctx: StepContext, state: StageCacheState): Prom
   });
   let result: Awaited<ReturnType<typeof store.store>>;
   const started = Date.now();
+  const side = changedSince(
+    state.before ?? new Map(),
+    snapshotDir(ctx.workspace.root, sideSkip(ctx)),
+  );
   try {
-    result = await store.store(key, view);
+    result = await store.store(key, view, { dir: ctx.workspace.root, files: side });
   } finally {
     await ctx.ledger.release(held.seq);
     rmdirSync(view);
