@@ -18,10 +18,11 @@ import {
 
 /*
  * One real Debian bookworm ramdisk build through the ramdisk-image-create bin, with a test
- * element whose init.d fragment prints a marker and the iso element; then the kernel and
- * initramfs boot directly, and the ISO from a CD-ROM under SeaBIOS and OVMF, each to the
- * marker. About 1.5 minutes of build (the bookworm bootstrap is shared with the other
- * e2e tests through the image cache) and under a minute of TCG boots.
+ * element whose init.d fragment prints a marker, the iso element and baremetal; then the
+ * kernel and initramfs boot directly, and the ISO from a CD-ROM under SeaBIOS and OVMF,
+ * each to the marker, and baremetal's kernel and initrd to Debian's initramfs shell. About
+ * 1.5 minutes of build (the bookworm bootstrap is shared with the other e2e tests through
+ * the image cache) and under a minute of TCG boots.
  */
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
@@ -79,13 +80,17 @@ function cpioFile(file: string, member: string): string {
 }
 
 async function bootToMarker(args: string[]) {
+  await bootTo(args, MARKER);
+}
+
+async function bootTo(args: string[], expected: string | RegExp) {
   const result = await runCli([
     "boot-test",
     ...args,
     "--accel",
     "tcg",
     "--expect",
-    MARKER,
+    typeof expected === "string" ? expected : expected.source,
     "--timeout",
     "400",
   ]);
@@ -126,6 +131,7 @@ describe.runIf(isRoot)(`ramdisk-image-create: Debian ramdisk and ISO${rootOnlyRe
         out,
         "ramdisk-test-marker",
         "iso",
+        "baremetal",
       ],
       {
         reject: false,
@@ -145,7 +151,7 @@ describe.runIf(isRoot)(`ramdisk-image-create: Debian ramdisk and ISO${rootOnlyRe
     expect(String(result.stdout)).toMatch(
       /^Expanded element dependencies to: .*\bramdisk\b.*\bramdisk-base\b/m,
     );
-    for (const suffix of [".kernel", ".initramfs", ".iso"]) {
+    for (const suffix of [".kernel", ".initramfs", ".iso", ".vmlinuz", ".initrd"]) {
       expect(existsSync(out + suffix)).toBe(true);
       // Reported like any other output of the build.
       expect(String(result.stdout)).toContain(`Image file ${out}${suffix} created`);
@@ -179,6 +185,11 @@ describe.runIf(isRoot)(`ramdisk-image-create: Debian ramdisk and ISO${rootOnlyRe
 
   it("the kernel and initramfs boot directly to the init.d fragment's marker", async () => {
     await bootToMarker(["--kernel", `${out}.kernel`, "--initrd", `${out}.initramfs`]);
+  });
+
+  it("baremetal's NAME.vmlinuz and NAME.initrd are the tree's matching pair: its initramfs runs on that kernel", async () => {
+    // No disk here, so Debian's initramfs stops at its own shell for want of a root=.
+    await bootTo(["--kernel", `${out}.vmlinuz`, "--initrd", `${out}.initrd`], /\(initramfs\)/);
   });
 
   it("the ISO boots from a CD-ROM under SeaBIOS (isolinux) to the marker", async () => {
