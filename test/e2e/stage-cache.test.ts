@@ -188,7 +188,8 @@ describe.runIf(ready)(`the stage cache${rootOnlyReason}`, () => {
 
   it("still reuses it when only a finalise.d script changed", async () => {
     writeProbe(join(work, "elements"), PROBE_INSTALL, PROBE_FINALISE("two"));
-    const warm = await build("warm");
+    // -x and DIB_DEBUG_TRACE trace the build; they do not change what it builds
+    const warm = await build("warm", ["-x"], { DIB_DEBUG_TRACE: "1" });
     expect(warm.cache.map((e) => e.result)).toEqual(["hit"]);
     expect(warm.file("etc/stage-probe-final")).toBe("final two\n");
     expect(warm.file("etc/stage-probe-list")).toBe("listed\n");

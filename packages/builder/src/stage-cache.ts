@@ -26,11 +26,15 @@ const STAGE_PHASES = ["root", "extra-data", "pre-install", "install", "post-inst
  * stage builds, plus the shell's own bookkeeping: they differ between two runs of the
  * same build and are left out of keys. DIB_ARGS is the command line (with `-x` and `-o`
  * in it); IMAGE_NAME and OUT_IMAGE_PATH are `-o`, which the finalise and output steps
- * use, after the stage.
+ * use, after the stage. DIB_ENV lists the DIB_* variables the build started with, each
+ * of which is keyed on its own; as one text it would change with DIB_DEBUG_TRACE.
  */
 const NOT_KEYED = new Set([
   "DIB_DEBUG_TRACE",
   "DIB_ARGS",
+  "DIB_ENV",
+  "DIB_STAGE_CACHE",
+  "DIB_IMAGE_CACHE_MAX",
   "IMAGE_NAME",
   "OUT_IMAGE_PATH",
   "_",
