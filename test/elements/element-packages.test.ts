@@ -3,21 +3,10 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 // The test package does not depend on @dib/elements; its source is imported directly.
-import { checkElementPackage } from "../../packages/elements/src/index.js";
+import { checkElementPackage, HOOK_PHASES } from "../../packages/elements/src/index.js";
 import { elementsDir, hasCommand, stockElementNames } from "./element-harness.js";
 
-const phases = [
-  "root.d",
-  "extra-data.d",
-  "pre-install.d",
-  "install.d",
-  "post-install.d",
-  "post-root.d",
-  "block-device.d",
-  "pre-finalise.d",
-  "finalise.d",
-  "cleanup.d",
-];
+const phases: readonly string[] = HOOK_PHASES;
 
 interface HookScript {
   element: string;

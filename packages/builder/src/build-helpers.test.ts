@@ -1,12 +1,10 @@
+import { DEFAULT_BLOCK_DEVICE_CONFIG } from "@dib/block-device";
 import { describe, expect, it } from "vitest";
 import { eventLine } from "./build-log.js";
 import { cliWrapperScript } from "./cli-wrapper.js";
 import { debianArch } from "./host-arch.js";
 import { installTypeEnvironment } from "./install-type.js";
-import {
-  chooseBlockDeviceConfig,
-  FALLBACK_BLOCK_DEVICE_CONFIG,
-} from "./steps/block-device-step.js";
+import { chooseBlockDeviceConfig } from "./steps/block-device-step.js";
 import { rootWasDeployed } from "./steps/root-step.js";
 import { toBuildEvent } from "./steps/run-hooks.js";
 
@@ -59,7 +57,7 @@ describe("chooseBlockDeviceConfig", () => {
       }),
     ).toEqual({
       source: "fallback",
-      config: FALLBACK_BLOCK_DEVICE_CONFIG,
+      config: DEFAULT_BLOCK_DEVICE_CONFIG,
     });
   });
 });

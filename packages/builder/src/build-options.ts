@@ -1,12 +1,15 @@
 import { DibError } from "@dib/host";
+import {
+  type ChecksumAlgorithm,
+  isOutputType,
+  OUTPUT_TYPES,
+  type OutputType,
+  parseChecksumSetting,
+  parseOutputTypes,
+} from "@dib/output";
 import { z } from "zod";
 
-/** Output types whose artifact is a disk image converted from the raw block device. */
-export const DISK_IMAGE_TYPES = ["qcow2", "raw", "vhd", "vmdk", "vdi", "qed", "vpc"] as const;
-/** Output types made from the finished root tree. */
-export const TREE_IMAGE_TYPES = ["tar", "tgz", "squashfs", "docker", "oci", "aci"] as const;
-
-export type ChecksumAlgorithm = "md5" | "sha256";
+export type { ChecksumAlgorithm };
 
 /**
  * Everything one disk-image-create run depends on, as typed fields. The CLI maps argv and
@@ -19,7 +22,7 @@ export const buildOptionsSchema = z.strictObject({
   arch: z.string().min(1).optional(),
   /** `-o` / IMAGE_NAME; may contain a directory, relative to `cwd`. */
   imageName: z.string().min(1).default("image"),
-  /** `-t`, in the order given. */
+  /** `-t`, in the order given; checked against @dib/output's types. */
   imageTypes: z.array(z.string().min(1)).min(1).default(["qcow2"]),
   /** `-x` count plus DIB_DEBUG_TRACE. */
   debugTrace: z.number().int().min(0).default(0),
@@ -29,8 +32,8 @@ export const buildOptionsSchema = z.strictObject({
   skipBase: z.boolean().default(false),
   /** `-p`: packages installed in the chroot right after install.d. */
   installPackages: z.array(z.string().min(1)).default([]),
-  /** `--checksum` / DIB_CHECKSUM. */
-  checksums: z.array(z.enum(["md5", "sha256"])).default([]),
+  /** `--checksum` / DIB_CHECKSUM, as algorithm names (see @dib/output's parseChecksumSetting). */
+  checksums: z.array(z.string().min(1)).default([]),
   /** `--image-size` / DIB_IMAGE_SIZE, in GB (may be fractional). Unset: measured. */
   imageSizeGb: z.number().positive().optional(),
   /** `--image-extra-size` / DIB_IMAGE_EXTRA_SIZE, in MiB, instead of the /0.6 headroom. */
@@ -120,7 +123,10 @@ export const buildOptionsSchema = z.strictObject({
 });
 
 export type BuildOptionsInput = z.input<typeof buildOptionsSchema>;
-export type BuildOptions = z.output<typeof buildOptionsSchema>;
+export type BuildOptions = Omit<z.output<typeof buildOptionsSchema>, "imageTypes" | "checksums"> & {
+  imageTypes: OutputType[];
+  checksums: ChecksumAlgorithm[];
+};
 
 /**
  * Validates options and applies DIB's startup rules that need no host: at least one
@@ -145,10 +151,20 @@ export function parseBuildOptions(input: BuildOptionsInput): BuildOptions {
       },
     );
   }
-  return { ...options, imageName: stripTypeSuffix(options.imageName, options.imageTypes) };
+  const imageTypes = parseOutputTypes(options.imageTypes);
+  return {
+    ...options,
+    imageTypes,
+    checksums: parseChecksumSetting(options.checksums),
+    imageName: stripTypeSuffix(options.imageName, imageTypes),
+  };
 }
 
-/** With exactly one image type, a trailing `.<type>` on the name is dropped. */
+/**
+ * With exactly one image type, one trailing `.<type>` on the name is dropped (DIB's
+ * `${IMAGE_NAME%.type}`): `foo.qcow2.qcow2` becomes `foo.qcow2`. Only here; front ends
+ * pass `-o` as given.
+ */
 export function stripTypeSuffix(imageName: string, imageTypes: readonly string[]): string {
   if (imageTypes.length !== 1) return imageName;
   const suffix = `.${imageTypes[0]}`;
@@ -157,6 +173,7 @@ export function stripTypeSuffix(imageName: string, imageTypes: readonly string[]
     : imageName;
 }
 
+/** Whether an output type is converted from the raw disk image (else made from the tree). */
 export function isDiskImageType(type: string): boolean {
-  return !(TREE_IMAGE_TYPES as readonly string[]).includes(type);
+  return isOutputType(type) && OUTPUT_TYPES[type].input === "disk";
 }

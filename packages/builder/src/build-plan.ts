@@ -1,3 +1,4 @@
+import { HOOK_PHASE_WHERE, type HookPhase } from "@dib/elements";
 import { isDiskImageType } from "./build-options.js";
 
 /** Where a step runs: element hooks outside or inside the chroot, or the builder's own work. */
@@ -39,9 +40,17 @@ export interface BuildPlan {
   steps: PlannedStep[];
 }
 
-function hooks(phase: string, where: "outside" | "chroot", targetRoot = false): PlannedStep {
-  const step: PlannedStep = { name: `${phase}.d`, where, hookPhase: phase };
-  if (targetRoot) step.targetRoot = true;
+/** Hook phases that see TARGET_ROOT (§1.3). */
+const TARGET_ROOT_PHASES: readonly HookPhase[] = ["root.d", "cleanup.d"];
+
+/** A hook phase, run where @dib/elements' HOOK_PHASE_WHERE says. */
+function hooks(name: HookPhase): PlannedStep {
+  const step: PlannedStep = {
+    name,
+    where: HOOK_PHASE_WHERE[name],
+    hookPhase: name.replace(/\.d$/, ""),
+  };
+  if (TARGET_ROOT_PHASES.includes(name)) step.targetRoot = true;
   return step;
 }
 
@@ -66,30 +75,25 @@ export function planBuild(input: BuildPlanInput): BuildPlan {
     own("hooks"),
     own("block-device-init"),
     ...(input.stageCache ? [own("stage-restore")] : []),
-    hooks("root", "outside", true),
+    hooks("root.d"),
     own("install-type"),
-    hooks("extra-data", "outside"),
+    hooks("extra-data.d"),
     own("chroot-mount"),
-    hooks("pre-install", "chroot"),
-    hooks("install", "chroot"),
+    hooks("pre-install.d"),
+    hooks("install.d"),
   ];
   if (input.installPackages.length > 0) steps.push({ name: "install-packages", where: "chroot" });
-  steps.push(hooks("post-install", "chroot"));
+  steps.push(hooks("post-install.d"));
   if (input.stageCache) steps.push(own("stage-store"));
-  steps.push(hooks("post-root", "outside"), own("root-unmount"));
+  steps.push(hooks("post-root.d"), own("root-unmount"));
   if (disk) {
-    steps.push(
-      own("size"),
-      hooks("block-device", "outside"),
-      own("block-device-create"),
-      own("copy"),
-    );
+    steps.push(own("size"), hooks("block-device.d"), own("block-device-create"), own("copy"));
   }
   steps.push(
     own("finalise-mount"),
-    hooks("pre-finalise", "outside"),
-    hooks("finalise", "chroot"),
-    hooks("cleanup", "outside", true),
+    hooks("pre-finalise.d"),
+    hooks("finalise.d"),
+    hooks("cleanup.d"),
     own("finalise-base"),
     own("tree-unmount"),
   );

@@ -9,7 +9,7 @@ import {
   safeRemove,
   toDibError,
 } from "@dib/host";
-import { planOutputs, probeOutputHost } from "@dib/output";
+import type { OutputPlan } from "@dib/output";
 import { STOCK_BLOCK_DEVICE_LEVELS } from "./block-device-levels.js";
 import type { BuildEvent, BuildEventListener, BuildOutput, PhaseTiming } from "./build-events.js";
 import { BuildLogFile } from "./build-log.js";
@@ -32,7 +32,7 @@ import {
 } from "./steps/block-device-step.js";
 import { finaliseStep } from "./steps/finalise-step.js";
 import { hooksStep } from "./steps/hooks-step.js";
-import { outputStep } from "./steps/output-step.js";
+import { outputStep, planBuildOutputs } from "./steps/output-step.js";
 import { resolveStep } from "./steps/resolve-step.js";
 import { rootStep } from "./steps/root-step.js";
 import { runHooks } from "./steps/run-hooks.js";
@@ -69,20 +69,14 @@ export interface BuildResult {
   plan: BuildPlan;
 }
 
-/** Checks up front what DIB checks at startup (§1.1 step 3): output types and their tools. */
-async function preflight(host: Host, options: BuildOptions, arch: string): Promise<void> {
-  const facts = await probeOutputHost(host, { types: options.imageTypes });
-  const plan = planOutputs(options.imageTypes, {
-    imageName: options.imageName,
-    hasDisk: true,
-    hasTree: true,
-    ...(options.dockerTarget !== undefined ? { dockerTarget: options.dockerTarget } : {}),
-    gzipBin: options.gzipBin,
-    arch,
-    dockerEngine: facts.dockerEngine,
-    vhdUtil: facts.vhdUtil,
-  });
-  requireTools([...plan.tools, "chroot", "cp", "du"], "for this build");
+/**
+ * Checks up front what DIB checks at startup (§1.1 step 3): output types and their
+ * tools. The output plan made here is the one the output steps carry out.
+ */
+async function preflight(host: Host, options: BuildOptions, arch: string): Promise<OutputPlan> {
+  const outputs = await planBuildOutputs(host, options, arch);
+  requireTools([...outputs.tools, "chroot", "cp", "du"], "for this build");
+  return outputs;
 }
 
 function withStep(
@@ -125,7 +119,7 @@ export async function build(input: BuildOptionsInput, runtime: BuildRuntime): Pr
   let removeOnExit: (() => void) | undefined;
   try {
     const arch = options.arch ?? (await hostArch(host));
-    await preflight(host, options, arch);
+    const outputPlan = await preflight(host, options, arch);
     if (runtime.handleSignals ?? true) {
       installInterruptHandler(host, (signal) =>
         say(`${signal}: releasing everything this build holds`),
@@ -309,10 +303,10 @@ export async function build(input: BuildOptionsInput, runtime: BuildRuntime): Pr
           host,
           options,
           {
+            plan: outputPlan,
             types: plan.treeOutputs,
             tree: finalised.tree,
             keepMounts: image?.mountPoints ?? [],
-            arch,
           },
           onOutput,
         ),
@@ -321,13 +315,17 @@ export async function build(input: BuildOptionsInput, runtime: BuildRuntime): Pr
     if (image) {
       const made = image;
       await ctx.step("block-device-umount", () => blockDevice.umount(made.params));
-      variables.tmpImagePath = made.imagePath;
       await ctx.step("block-device-cleanup", () => blockDevice.cleanup(made.params));
     }
     if (plan.diskOutputs.length > 0) {
       const raw = image?.imagePath;
       await ctx.step("disk-outputs", () =>
-        outputStep(host, options, { types: plan.diskOutputs, rawImage: raw, arch }, onOutput),
+        outputStep(
+          host,
+          options,
+          { plan: outputPlan, types: plan.diskOutputs, rawImage: raw },
+          onOutput,
+        ),
       );
     }
     // What elements wrote beside the image (a ramdisk's kernel and initramfs, ISOs).

@@ -1,5 +1,6 @@
 import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
+import { HOOK_PHASE_WHERE, type HookPhase } from "@dib/elements";
 import { HOOK_LIBRARY_FOLDER, IN_TARGET_HOOK_LIBRARY, SHIMS_FOLDER } from "@dib/hook-library";
 import {
   type BlockDeviceFacts,
@@ -20,26 +21,18 @@ export interface BuildVariables {
   elements: { name: string; path: string }[];
   blockDevice?: BlockDeviceFacts;
   imageSizeKiB?: number;
-  tmpImagePath?: string;
 }
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /**
- * The hook phases that run inside the chroot (§2.2), and the `-p` install-packages step
- * that runs there between them; every other phase runs outside.
+ * Whether hooks of `phase` (`install`, `root.d`, …) run inside the chroot, as
+ * @dib/elements' HOOK_PHASE_WHERE says; the `-p` install-packages step runs there too.
  */
-const CHROOT_PHASES: ReadonlySet<string> = new Set([
-  "pre-install",
-  "install",
-  "install-packages",
-  "post-install",
-  "finalise",
-]);
-
-/** Whether hooks of `phase` (`install`, `root.d`, …) run inside the chroot. */
 export function runsInChroot(phase: string): boolean {
-  return CHROOT_PHASES.has(phase.replace(/\.d$/, ""));
+  const name = phase.replace(/\.d$/, "");
+  if (name === "install-packages") return true;
+  return HOOK_PHASE_WHERE[`${name}.d` as HookPhase] === "chroot";
 }
 
 /**
@@ -115,7 +108,6 @@ export function phaseEnvironment(
   if (python) input.pythonExec = python;
   if (variables.blockDevice) input.blockDevice = variables.blockDevice;
   if (variables.imageSizeKiB !== undefined) input.imageSizeKiB = variables.imageSizeKiB;
-  if (variables.tmpImagePath !== undefined) input.tmpImagePath = variables.tmpImagePath;
   const env: Record<string, string> = { ...options.env, ...hookEnvironment(input) };
   // Outside hooks written for DIB call `sudo`; a root build needs none, and the host may
   // have none, so the library's stand-in comes right after dib-cli's folder.

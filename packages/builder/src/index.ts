@@ -7,11 +7,9 @@ export {
   type BuildOptionsInput,
   buildOptionsSchema,
   type ChecksumAlgorithm,
-  DISK_IMAGE_TYPES,
   isDiskImageType,
   parseBuildOptions,
   stripTypeSuffix,
-  TREE_IMAGE_TYPES,
 } from "./build-options.js";
 export {
   type BlockDeviceConfigSource,
@@ -39,7 +37,6 @@ export {
   blockDeviceStep,
   type CreatedImage,
   chooseBlockDeviceConfig,
-  FALLBACK_BLOCK_DEVICE_CONFIG,
 } from "./steps/block-device-step.js";
 export { type FinalisedTree, type FinaliseInput, finaliseStep } from "./steps/finalise-step.js";
 export { type HookTree, hooksStep } from "./steps/hooks-step.js";

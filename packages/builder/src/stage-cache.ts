@@ -10,6 +10,7 @@ import {
   StageStore,
   stageKey,
 } from "@dib/cache";
+import { HOOK_PHASES, type HookPhase } from "@dib/elements";
 import { HOOK_LIBRARY_FOLDER } from "@dib/hook-library";
 import type { Host } from "@dib/host";
 import type { BuildOptions } from "./build-options.js";
@@ -17,9 +18,11 @@ import { type BuildVariables, phaseEnvironment } from "./hook-env.js";
 import type { Workspace } from "./workspace.js";
 
 /** The stage the cache keeps: the tree after the last chroot phase that installs packages. */
-export const CACHED_STAGE = "post-install.d";
-/** The hook phases the cached stage stands for, in order. */
-const STAGE_PHASES = ["root", "extra-data", "pre-install", "install", "post-install"];
+export const CACHED_STAGE: HookPhase = "post-install.d";
+/** The hook phases the cached stage stands for, in order (`root` … `post-install`). */
+const STAGE_PHASES = HOOK_PHASES.slice(0, HOOK_PHASES.indexOf(CACHED_STAGE) + 1).map((p) =>
+  p.replace(/\.d$/, ""),
+);
 
 /**
  * Variables that say how the build is watched or where its outputs go, not what the

@@ -11,7 +11,6 @@ export {
 export {
   CACHE_FORMAT,
   explainKeyChange,
-  HOOK_PHASES,
   laterPhases,
   type StageKey,
   type StageKeyInput,

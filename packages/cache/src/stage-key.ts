@@ -1,26 +1,13 @@
+import { HOOK_PHASES, type HookPhase } from "@dib/elements";
 import { type ElementSource, elementFileDigests, partsDigest } from "./element-files.js";
 import type { MirrorIndex } from "./mirror-index.js";
 
 /** Bumped when the archive layout or what goes into a key changes. */
 export const CACHE_FORMAT = "1";
 
-/** Every hook phase in the order a build runs them. */
-export const HOOK_PHASES = [
-  "root.d",
-  "extra-data.d",
-  "pre-install.d",
-  "install.d",
-  "post-install.d",
-  "post-root.d",
-  "block-device.d",
-  "pre-finalise.d",
-  "finalise.d",
-  "cleanup.d",
-] as const;
-
 export interface StageKeyInput {
   /** The last hook phase the stage includes, e.g. `post-install.d`. */
-  stage: (typeof HOOK_PHASES)[number];
+  stage: HookPhase;
   /** The expanded element set, in the order the build uses it. */
   elements: readonly ElementSource[];
   /** The variables the stage's hooks see, without anything that names this build's own directory. */
@@ -51,7 +38,7 @@ export interface StageKey {
 
 /** Hook phase folders that run after `stage` and so cannot change its tree. */
 export function laterPhases(stage: string): Set<string> {
-  const at = HOOK_PHASES.indexOf(stage as (typeof HOOK_PHASES)[number]);
+  const at = HOOK_PHASES.indexOf(stage as HookPhase);
   return new Set(at < 0 ? [] : HOOK_PHASES.slice(at + 1));
 }
 

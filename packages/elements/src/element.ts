@@ -17,6 +17,23 @@ export const HOOK_PHASES = [
 ] as const;
 export type HookPhase = (typeof HOOK_PHASES)[number];
 
+/**
+ * Where each phase's hooks run (§2.2): inside the image's chroot or outside it, on the
+ * host. Typed by HookPhase, so it cannot miss or add a phase.
+ */
+export const HOOK_PHASE_WHERE: Readonly<Record<HookPhase, "outside" | "chroot">> = {
+  "root.d": "outside",
+  "extra-data.d": "outside",
+  "pre-install.d": "chroot",
+  "install.d": "chroot",
+  "post-install.d": "chroot",
+  "post-root.d": "outside",
+  "block-device.d": "outside",
+  "pre-finalise.d": "outside",
+  "finalise.d": "chroot",
+  "cleanup.d": "outside",
+};
+
 /** Where an element was found. */
 export type ElementSource =
   | { kind: "elements-path"; entry: string }

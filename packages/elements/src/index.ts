@@ -21,6 +21,7 @@ export {
   type ElementFile,
   type ElementHook,
   type ElementSource,
+  HOOK_PHASE_WHERE,
   HOOK_PHASES,
   type HookPhase,
 } from "./element.js";

@@ -140,11 +140,10 @@ describe("converter commands", () => {
       "sys/*",
     ]);
     expect(
-      mksquashfsArgv(
-        only(["squashfs"], "mksquashfs", { squashfsCompressor: "zstd" }),
-        "/t",
-        [],
-      ).slice(3, 5),
+      mksquashfsArgv({ ...only(["squashfs"], "mksquashfs"), compressor: "zstd" }, "/t", []).slice(
+        3,
+        5,
+      ),
     ).toEqual(["-comp", "zstd"]);
   });
 });

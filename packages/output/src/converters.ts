@@ -15,7 +15,6 @@ export const CONVERTERS: { [V in OutputStep["via"]]: OutputConverter<V> } = {
   "qemu-img": qemuImgConverter,
   "vhd-util": vhdUtilConverter,
   move: rawConverter,
-  copy: rawConverter,
   tar: tarConverter,
   gzip: tgzConverter,
   "docker-import": dockerImportConverter,

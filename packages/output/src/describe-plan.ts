@@ -20,8 +20,6 @@ function how(step: OutputStep): string {
         .join(" && ");
     case "move":
       return `mv ${RAW} ${step.temp}`;
-    case "copy":
-      return `cp --sparse=always ${RAW} ${step.temp}`;
     case "mksquashfs":
       return formatArgv(mksquashfsArgv(step, TREE, exclusions));
     case "tar":

@@ -25,7 +25,7 @@ export {
 } from "./image-usage.js";
 export { freeBytes, isNoSpace, outputSpaceError } from "./no-space.js";
 export { datedName, imageTimestamp, type Renamed } from "./old-image.js";
-export { formatOutputSummary, type OutputResult } from "./output-result.js";
+export type { OutputResult } from "./output-result.js";
 export {
   checkOutputSpace,
   estimateOutputBytes,
@@ -36,7 +36,6 @@ export {
 export {
   isOutputType,
   KNOWN_OUTPUT_TYPES,
-  needsDisk,
   OUTPUT_TYPES,
   type OutputInput,
   type OutputType,

@@ -25,25 +25,3 @@ export interface OutputResult {
   renamedOld: Renamed[];
   durationMs: number;
 }
-
-function humanBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-
-/** One line per output, for the CLI's closing summary. */
-export function formatOutputSummary(results: readonly OutputResult[]): string[] {
-  return results.map((r) => {
-    const what = r.file ?? `docker image ${r.image}`;
-    const size = r.file ? `  ${humanBytes(r.bytes)}` : "";
-    const sums =
-      Object.keys(r.checksums).length > 0 ? `  (${Object.keys(r.checksums).join(", ")})` : "";
-    return `${r.type.padEnd(8)} ${what}${size}${sums}  ${(r.durationMs / 1000).toFixed(1)} s`;
-  });
-}

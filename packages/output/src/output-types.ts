@@ -30,15 +30,6 @@ export function isOutputType(value: string): value is OutputType {
   return Object.hasOwn(OUTPUT_TYPES, value);
 }
 
-export function outputInput(type: OutputType): OutputInput {
-  return OUTPUT_TYPES[type].input;
-}
-
-/** True for types made from the raw disk image rather than the root tree. */
-export function needsDisk(type: OutputType): boolean {
-  return OUTPUT_TYPES[type].input === "disk";
-}
-
 const RETIRED: Record<string, string> = {
   aci: "the appc ACI format is retired; -t oci writes an OCI image archive instead",
 };

@@ -35,12 +35,8 @@ export interface PlanOutputsOptions {
   gzipBin?: string;
   /** OVERWRITE_OLD_IMAGE: replace an existing output instead of renaming it aside. */
   overwriteOld?: boolean;
-  /** mksquashfs `-comp` (default xz, as DIB). */
-  squashfsCompressor?: string;
   /** `-a` / ARCH, recorded in docker and OCI image configs (default: the host's). */
   arch?: string;
-  /** Copy the raw image to NAME.raw instead of moving it (the caller still needs it). */
-  keepRawInput?: boolean;
   /** A docker engine answers (`probeOutputHost`): `-t docker` imports into it. */
   dockerEngine?: boolean;
   /** vhd-util is installed (`probeOutputHost`): `-t vhd` goes through it, as DIB does. */
@@ -67,7 +63,7 @@ export type OutputStep =
       qemuImgOptions?: string;
     })
   | (FileTarget & { type: "vhd"; input: "disk"; via: "vhd-util" })
-  | (FileTarget & { type: "raw"; input: "disk"; via: "move" | "copy" })
+  | (FileTarget & { type: "raw"; input: "disk"; via: "move" })
   | (FileTarget & { type: "tar"; input: "tar-stream"; via: "tar" })
   | (FileTarget & { type: "tgz"; input: "tar-stream"; via: "gzip"; gzip: string[] })
   | { type: "docker"; input: "tar-stream"; via: "docker-import"; image: DockerReference }
@@ -235,7 +231,7 @@ export function planOutputs(types: readonly string[], options: PlanOutputsOption
           type,
           input: "tree",
           via: "mksquashfs",
-          compressor: options.squashfsCompressor ?? "xz",
+          compressor: "xz",
           ...fileTarget(imageName, type),
         });
         tools.add("mksquashfs");
@@ -244,7 +240,7 @@ export function planOutputs(types: readonly string[], options: PlanOutputsOption
         raw.push({
           type,
           input: "disk",
-          via: options.keepRawInput ? "copy" : "move",
+          via: "move",
           ...fileTarget(imageName, type),
         });
         break;

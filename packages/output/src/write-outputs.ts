@@ -28,11 +28,6 @@ export interface WriteOutputsOptions {
    * the host's and only its mount point directory is kept.
    */
   keepMounts?: readonly string[];
-  /**
-   * Called once, after the last tree output and before the first disk conversion: the
-   * place to unmount a mounted tree, so qemu-img reads a consistent raw image.
-   */
-  afterTree?: () => Promise<void> | void;
   /** Conversions at once (default: the number of cores). */
   parallel?: number;
   /** Build time for image configs and archive members (default: now). */
@@ -227,20 +222,12 @@ export async function writeOutputs(
     if (failed !== undefined) throw failed;
   };
 
-  let treeReleased = false;
-  const releaseTree = async () => {
-    if (treeReleased) return;
-    treeReleased = true;
-    await options.afterTree?.();
-  };
-
   try {
     for (const stage of plan.stages) {
       if (stage.name === "tree") {
         await treeStage(stage, tree as string);
         continue;
       }
-      await releaseTree();
       if (rawDigests === undefined && plan.stages.some((s) => s.name === "raw")) {
         rawDigests = hashFile(rawImage as string, plan.checksums);
         // Settled by the raw stage; a failure before it must not be an unhandled rejection.
@@ -248,7 +235,6 @@ export async function writeOutputs(
       }
       await diskStage(stage, rawImage as string);
     }
-    await releaseTree();
   } catch (error) {
     await Promise.all(
       plan.stages

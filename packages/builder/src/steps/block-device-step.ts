@@ -3,6 +3,7 @@ import {
   type BlockDevice,
   type BlockDeviceParams,
   type CreateResult,
+  DEFAULT_BLOCK_DEVICE_CONFIG,
   defaultParams,
   type InitResult,
 } from "@dib/block-device";
@@ -11,22 +12,6 @@ import { DibError } from "@dib/host";
 import type { BlockDeviceFacts } from "@dib/phase-runner";
 import type { BlockDeviceConfigSource } from "../build-plan.js";
 import type { Workspace } from "../workspace.js";
-
-/**
- * The layout when no element brings one and DIB_BLOCK_DEVICE_CONFIG is unset (§5.10):
- * one filesystem straight on the loop device, no partition table.
- */
-export const FALLBACK_BLOCK_DEVICE_CONFIG = `- local_loop:
-    name: image0
-- mkfs:
-    name: mkfs_root
-    base: image0
-    mount:
-      mount_point: /
-      fstab:
-        options: "defaults"
-        fsck-passno: 1
-`;
 
 export interface BlockDeviceConfigChoice {
   source: BlockDeviceConfigSource;
@@ -50,7 +35,7 @@ export function chooseBlockDeviceConfig(input: {
   const chosen = selectBlockDeviceConfig(input.elements, input.arch);
   if (chosen)
     return { source: "element", config: `file://${chosen.file}`, element: chosen.element };
-  return { source: "fallback", config: FALLBACK_BLOCK_DEVICE_CONFIG };
+  return { source: "fallback", config: DEFAULT_BLOCK_DEVICE_CONFIG };
 }
 
 export interface BlockDeviceSettings {

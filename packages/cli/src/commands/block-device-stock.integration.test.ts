@@ -16,6 +16,7 @@ import {
   type HostCapabilities,
   probeCapabilities,
 } from "@dib/block-device";
+import { STOCK_BLOCK_DEVICE_LEVELS as stockPlugins } from "@dib/builder";
 import { Host, Ledger, mountsBelow } from "@dib/host";
 import {
   blockDeviceConformance,
@@ -25,7 +26,6 @@ import {
   rootOnlyReason,
 } from "@dib/test";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { stockPlugins } from "../stock-plugins.js";
 
 const { stockUrl } = blockDeviceConformance;
 

@@ -15,9 +15,9 @@ import {
 } from "@dib/block-device";
 import { blockSizeOf, imageSizeOf, type LocalLoopConfig } from "@dib/block-device-loop";
 import { type PartitioningConfig, planPartitionLayout } from "@dib/block-device-partitioning";
+import { STOCK_BLOCK_DEVICE_LEVELS } from "@dib/builder";
 import { DibError, Host, installInterruptHandler } from "@dib/host";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { stockPlugins } from "../stock-plugins.js";
 
 /** `block-device graph --json`: the plan of a config, without a build. */
 export interface GraphJson {
@@ -215,7 +215,7 @@ function json(value: unknown): void {
  */
 export function registerBlockDeviceCommand(
   program: Command,
-  plugins: readonly AnyBlockDevicePlugin[] = stockPlugins,
+  plugins: readonly AnyBlockDevicePlugin[] = STOCK_BLOCK_DEVICE_LEVELS,
 ): void {
   const bd = program
     .command("block-device")

@@ -219,11 +219,8 @@ describe("parseBuildArgs: where DIB goes wrong", () => {
     expect(options.imageCache).toBe("/home/me/.cache/image-create");
   });
 
-  it("strips a trailing .type from -o only when exactly one type is asked for", () => {
-    expect(build(["-o", "foo.qcow2", "-t", "qcow2", "x"]).options.imageName).toBe("foo");
-    expect(build(["-o", "foo.qcow2", "x"]).options.imageName).toBe("foo");
-    expect(build(["-o", "foo.qcow2", "-t", "qcow2,tar", "x"]).options.imageName).toBe("foo.qcow2");
-    expect(build(["-o", "foo.tar", "-t", "qcow2", "x"]).options.imageName).toBe("foo.tar");
+  it("passes -o as given; the builder drops a trailing .type once", () => {
+    expect(build(["-o", "foo.qcow2", "-t", "qcow2", "x"]).options.imageName).toBe("foo.qcow2");
   });
 
   it("refuses a build without elements with DIB's message", () => {
@@ -365,5 +362,13 @@ describe("parseChecksumSetting", () => {
     expect(parseChecksumSetting("1")).toEqual(["md5", "sha256"]);
     expect(parseChecksumSetting("sha256,md5")).toEqual(["md5", "sha256"]);
     expect(parseChecksumSetting("sha256")).toEqual(["sha256"]);
+  });
+});
+
+describe("DIB_CHECKSUM", () => {
+  it("refuses an algorithm it cannot write instead of dropping it", () => {
+    expect(errorOf(() => parseBuildArgs(["x"], { DIB_CHECKSUM: "sha1" }))).toMatchObject({
+      code: "DIB_OUTPUT_CHECKSUM",
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { join } from "node:path";
-import { type BuildOptionsInput, type ChecksumAlgorithm, stripTypeSuffix } from "@dib/builder";
+import type { BuildOptionsInput } from "@dib/builder";
 import { DibError } from "@dib/host";
+import { CHECKSUM_ALGORITHMS, parseChecksumSetting } from "@dib/output";
 import { getopt, type OptionSpec } from "../getopt.js";
 
 /** How much the console shows: nothing but errors, phase lines (default), or every hook line too. */
@@ -100,15 +101,8 @@ const positive = (n: number) => n > 0;
 const nonNegative = (n: number) => n >= 0;
 const positiveInt = (n: number) => n > 0 && Number.isInteger(n);
 
-/** DIB_CHECKSUM: `0`/empty none, `1` both, otherwise a list naming md5 and/or sha256. */
-export function parseChecksumSetting(value: string | undefined): ChecksumAlgorithm[] {
-  if (value === undefined || value === "" || value === "0") return [];
-  if (value === "1") return ["md5", "sha256"];
-  const wanted: ChecksumAlgorithm[] = [];
-  if (value.includes("md5")) wanted.push("md5");
-  if (value.includes("sha256")) wanted.push("sha256");
-  return wanted;
-}
+/** DIB_CHECKSUM is read by @dib/output's parser, the one the builder checks with too. */
+export { parseChecksumSetting };
 
 /** A DIB boolean variable: unset, empty and `0` are off. */
 function enabled(value: string | undefined): boolean {
@@ -270,13 +264,14 @@ export function parseBuildArgs(
 
   const options: BuildOptionsInput = {
     elements: operands,
-    imageName: stripTypeSuffix(last("imageName")?.value ?? vars.IMAGE_NAME ?? "image", imageTypes),
+    // The builder drops a trailing `.<type>` (parseBuildOptions), once.
+    imageName: last("imageName")?.value ?? vars.IMAGE_NAME ?? "image",
     imageTypes,
     debugTrace,
     compress: !has("uncompressed"),
     skipBase: has("skipBase"),
     installPackages,
-    checksums: has("checksum") ? ["md5", "sha256"] : parseChecksumSetting(vars.DIB_CHECKSUM),
+    checksums: has("checksum") ? [...CHECKSUM_ALGORITHMS] : parseChecksumSetting(vars.DIB_CHECKSUM),
     imageCache:
       last("imageCache")?.value ?? vars.DIB_IMAGE_CACHE ?? join(home, ".cache/image-create"),
     lockfilesDir: vars.DIB_LOCKFILES ?? join(home, ".cache/dib/lockfiles"),

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { defaultParams, planBlockDevice } from "@dib/block-device";
+import { STOCK_BLOCK_DEVICE_LEVELS as stockPlugins } from "@dib/builder";
 import { blockDeviceConformance } from "@dib/test";
 import { describe, expect, it } from "vitest";
-import { stockPlugins } from "./stock-plugins.js";
 
 const { configNames, configUrl, expected, stockUrl } = blockDeviceConformance;
 
