@@ -25,14 +25,20 @@ for (const tarball of readdirSync(dest).filter((f) => f.endsWith(".tgz"))) {
   const lines = execFileSync("tar", ["-tvzf", join(dest, tarball)], { encoding: "utf8" }).split(
     "\n",
   );
-  if (!lines.some((line) => line.split(/\s+/)[6] === "package/LICENSE")) {
+  // `tar -tv` lines: mode, owner/group, size, date, time, then the name (which may hold spaces).
+  const entries = lines
+    .filter((line) => line !== "")
+    .map((line) => {
+      const fields = line.split(/\s+/);
+      return { mode: fields[0] ?? "", name: fields.slice(5).join(" ") };
+    });
+  if (!entries.some((e) => e.name === "package/LICENSE")) {
     process.stderr.write(`${tarball}: no LICENSE (run node scripts/package-metadata.mjs)\n`);
     failures++;
   }
-  for (const line of lines) {
-    const [mode, , , , , , name] = line.split(/\s+/);
-    if (!name || !HOOK_DIRS.test(name) || mode?.startsWith("d")) continue;
-    if (!/x/.test(mode ?? "")) {
+  for (const { mode, name } of entries) {
+    if (!HOOK_DIRS.test(name) || mode.startsWith("d")) continue;
+    if (!/x/.test(mode)) {
       process.stderr.write(`${tarball}: ${name} is not executable in the tarball\n`);
       failures++;
     }
