@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootTest } from "../../packages/boot-test/src/index.js";
+import { type BootTestOptions, bootTest } from "../../packages/boot-test/src/index.js";
 import { Host } from "../../packages/host/src/index.js";
 import {
   expectHostClean,
@@ -40,6 +40,8 @@ interface ImageCase {
   /** Whether growroot can grow / (a partition, not an LV). */
   grows: boolean;
   types: string[];
+  /** Elements added to this one build (to test them without a build of their own). */
+  extraElements?: string[];
 }
 
 const ALL_TYPES = ["qcow2", "raw", "vhd", "vmdk", "vdi", "tar", "tgz", "squashfs", "docker", "oci"];
@@ -61,6 +63,8 @@ const CASES: ImageCase[] = [
     uefi: false,
     grows: true,
     types: ["qcow2"],
+    // baremetal's kernel and initrd, and iso's NAME-boot.iso made of them, boot this disk.
+    extraElements: ["baremetal", "iso"],
   },
   {
     name: "bookworm-efi",
@@ -121,6 +125,33 @@ interface Built {
   seconds: number;
 }
 
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: Error) => void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve: (value: T) => void = () => undefined;
+  let reject: (error: Error) => void = () => undefined;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Only the tests that wait for it report a rejection.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/** /proc/cmdline without the BOOT_IMAGE= a boot loader adds. */
+function withoutBootImage(cmdline: string): string {
+  return cmdline
+    .trim()
+    .split(/\s+/)
+    .filter((w) => !w.startsWith("BOOT_IMAGE="))
+    .join(" ");
+}
+
 function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
 }
@@ -144,6 +175,7 @@ describe.runIf(isRoot && selected.length > 0)(`Debian images${skipReason}`, () =
       "growroot",
       "dhcp-all-interfaces",
       "xattr-file",
+      ...(c.extraElements ?? []),
       "-t",
       c.types.join(","),
       "-o",
@@ -193,7 +225,18 @@ describe.runIf(isRoot && selected.length > 0)(`Debian images${skipReason}`, () =
   });
 
   for (const c of selected) {
+    // The kernel command line the image's own boot loader gave, read in its disk boot.
+    const diskCmdline = deferred<string>();
+
     it(`${c.name}: builds, boots to a login prompt, and a devuser logs in`, async () => {
+      try {
+        await bootsFromDisk();
+      } finally {
+        diskCmdline.reject(new Error(`${c.name} did not boot from its disk`));
+      }
+    });
+
+    const bootsFromDisk = async () => {
       const { out, seconds } = await (builds.get(c.name) as Promise<Built>);
       const image = `${out}.qcow2`;
       expect(statSync(image).size).toBeGreaterThan(100 * 1024 * 1024);
@@ -215,11 +258,13 @@ describe.runIf(isRoot && selected.length > 0)(`Debian images${skipReason}`, () =
           "for i in $(seq 60); do hostname -I | grep -q '[0-9]' && break; sleep 1; done; echo addresses: $(hostname -I)",
           "sudo -n true && echo sudo-ok",
           ". /etc/os-release; echo version=$VERSION_ID",
+          "cat /proc/cmdline",
         ],
       });
       const tail = result.consoleTail.join("\n");
       expect(result.ok, `${result.failure?.message ?? ""}\n${tail}`).toBe(true);
-      const [root, fstab, rootSize, diskSize, addr, sudo, version] = result.commandResults;
+      const [root, fstab, rootSize, diskSize, addr, sudo, version, cmdline] = result.commandResults;
+      diskCmdline.resolve(withoutBootImage(cmdline?.output ?? ""));
       expect(root?.output).toMatch(/^\S+\s+(ext4|xfs)/);
       expect(fstab?.output).toMatch(/^LABEL=\S+\s+\/\s+(ext4|xfs)\s/m);
       if (c.grows) {
@@ -237,7 +282,93 @@ describe.runIf(isRoot && selected.length > 0)(`Debian images${skipReason}`, () =
       process.stdout.write(
         `${c.name}: built in ${seconds} s, login prompt after ${result.secondsToPrompt} s (${result.accel})\n`,
       );
-    });
+    };
+
+    if (c.extraElements?.includes("baremetal")) {
+      // What a boot of this image's kernel and initrd without its boot loader must show.
+      const bootsTheDisk = async (label: string, options: Partial<BootTestOptions>) => {
+        const { out } = await (builds.get(c.name) as Promise<Built>);
+        const result = await bootTest({
+          host,
+          image: `${out}.qcow2`,
+          login: { user: "devuser", password: "devuser" },
+          timeoutMs: 600_000,
+          commands: [
+            "findmnt -n -o SOURCE,FSTYPE,LABEL /",
+            "cat /proc/cmdline",
+            ". /etc/os-release; echo version=$VERSION_ID",
+          ],
+          ...options,
+        });
+        const tail = result.consoleTail.join("\n");
+        expect(result.ok, `${result.failure?.message ?? ""}\n${tail}`).toBe(true);
+        const [root, cmdline, version] = result.commandResults;
+        // / is the disk's root filesystem (the only disk: vda), found by its label.
+        expect(root?.output).toMatch(/^\/dev\/vda\d+\s+(ext4|xfs)\s+cloudimg-rootfs/);
+        expect(version?.output).toContain(`version=${RELEASE_VERSIONS[c.release]}`);
+        process.stdout.write(
+          `${c.name}: ${label}: login prompt after ${result.secondsToPrompt} s (${result.accel})\n`,
+        );
+        return cmdline?.output.trim() ?? "";
+      };
+
+      it(`${c.name}: baremetal's kernel and initrd boot the disk directly, with its boot loader's command line`, async () => {
+        const { out } = await (builds.get(c.name) as Promise<Built>);
+        const append = await diskCmdline.promise;
+        expect(append).toMatch(/\broot=\S+/);
+        expect(append).toMatch(/\bconsole=ttyS0/);
+        const cmdline = await bootsTheDisk(`direct kernel boot (${append})`, {
+          kernel: { kernel: `${out}.vmlinuz`, initrd: `${out}.initrd`, append },
+        });
+        // No boot loader ran: QEMU gave the kernel exactly this command line.
+        expect(cmdline).toBe(append);
+      });
+
+      if (c.extraElements.includes("iso")) {
+        it(`${c.name}: NAME-boot.iso holds the kernel, initrd and command line of the disk's boot loader`, async () => {
+          const { out } = await (builds.get(c.name) as Promise<Built>);
+          const iso = `${out}-boot.iso`;
+          const read = (path: string) => {
+            const dir = mkdtempSync(join(work, "iso-"));
+            // xorriso reports on stderr even when all is well
+            execFileSync(
+              "xorriso",
+              ["-osirrox", "on", "-indev", iso, "-extract", path, join(dir, "f")],
+              {
+                stdio: ["ignore", "ignore", "pipe"],
+              },
+            );
+            return join(dir, "f");
+          };
+          sh("cmp", [read("/vmlinuz"), `${out}.vmlinuz`]);
+          sh("cmp", [read("/initrd"), `${out}.initrd`]);
+          const append = await diskCmdline.promise;
+          const isolinux = readFileSync(read("/isolinux/isolinux.cfg"), "utf8");
+          expect(isolinux).toContain(`APPEND initrd=/initrd ${append}\n`);
+          const grub = readFileSync(read("/boot/grub/grub.cfg"), "utf8");
+          expect(grub).toContain(`linux /vmlinuz ${append}\n`);
+        });
+
+        for (const uefi of [false, true]) {
+          const firmware = uefi ? "OVMF" : "SeaBIOS";
+          it(`${c.name}: NAME-boot.iso boots the disk from CD-ROM under ${firmware}`, async () => {
+            const { out } = await (builds.get(c.name) as Promise<Built>);
+            const cmdline = await bootsTheDisk(`boot ISO under ${firmware}`, {
+              cdrom: `${out}-boot.iso`,
+              uefi,
+            });
+            // The ISO's boot loader (isolinux, or GRUB on the ISO) ran, not the disk's: it
+            // names the kernel at the ISO's root.
+            expect(cmdline).toMatch(/\bBOOT_IMAGE=\/vmlinuz(\s|$)/);
+            expect(
+              withoutBootImage(cmdline)
+                .replace(/\binitrd=\/initrd\s*/, "")
+                .trim(),
+            ).toBe(await diskCmdline.promise);
+          });
+        }
+      }
+    }
 
     if (c.types.includes("tar")) {
       it(`${c.name}: the tar holds the ${c.release} tree with numeric owners, xattrs and the image's own /dev`, async () => {
