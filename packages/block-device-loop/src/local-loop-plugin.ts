@@ -113,4 +113,9 @@ export const localLoopPlugin: BlockDevicePlugin<LocalLoopConfig> = {
   schema: localLoopSchema,
   nodes: ({ config }) => [new LocalLoopNode(config)],
   tools: () => ["losetup"],
+  disk: (config, params) => ({
+    name: config.name,
+    size: imageSizeOf(config, params),
+    blockSize: blockSizeOf(config, params),
+  }),
 };

@@ -5,6 +5,7 @@ import {
   type BlockDevicePlugin,
   type BlockDeviceState,
   type NodeContext,
+  noDiskError,
   parseAbsoluteSize,
   parseRelativeSize,
 } from "@dib/block-device";
@@ -213,5 +214,22 @@ export const partitioningPlugin: BlockDevicePlugin<PartitioningConfig> = {
   },
   tools(config) {
     return config.label === "gpt" ? ["blockdev", "sgdisk", "sfdisk"] : ["blockdev"];
+  },
+  layout(config, { disk, origin }) {
+    const geometry = disk(config.base);
+    if (!geometry) throw noDiskError(`partitioning at ${origin}`, config.base);
+    const layout = planPartitionLayout(config, geometry.size, geometry.blockSize);
+    return {
+      name: layout.name,
+      label: layout.label,
+      partitions: layout.partitions.map((p) => ({
+        name: p.name,
+        number: p.number,
+        start: p.start,
+        end: p.end,
+        type: p.type,
+        flags: p.flags,
+      })),
+    };
   },
 };

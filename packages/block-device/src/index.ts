@@ -22,18 +22,22 @@ export {
   type PlannedEntry,
   toolsOf,
 } from "./graph.js";
+export { noDiskError, planLayouts } from "./layouts.js";
 export type {
   BlockDevEntry,
   BlockDeviceNode,
   BlockDeviceParams,
   BlockDevicePlugin,
   BlockDeviceState,
+  DiskGeometry,
   FilesysEntry,
   FstabEntry,
   GraphEntry,
   HostCapabilities,
+  LayoutContext,
   MountEntry,
   NodeContext,
+  PartitionTableLayout,
   PluginContext,
   PluginInput,
 } from "./plugin.js";

@@ -152,6 +152,34 @@ export interface PluginContext {
   params: BlockDeviceParams;
 }
 
+/** A disk a level provides, as a layout needs it: its size and logical sector size, in bytes. */
+export interface DiskGeometry {
+  size: number;
+  blockSize: number;
+}
+
+/** One partition table a config makes, in 512-byte sectors (`block-device layout`). */
+export interface PartitionTableLayout {
+  name: string;
+  label: "mbr" | "gpt";
+  partitions: {
+    name: string;
+    number: number;
+    start: number;
+    end: number;
+    type: string;
+    flags: string[];
+  }[];
+}
+
+/** What a `layout` hook may look at: its neighbours, and the disks they provide. */
+export interface LayoutContext extends PluginContext {
+  /** Where the entry came from in the user's config, for error messages. */
+  origin: string;
+  /** The geometry of the disk node `name`, if a level provides one (local_loop does). */
+  disk(name: string): DiskGeometry | undefined;
+}
+
 /** One level: `local_loop`, `partitioning`, `lvm`, `mkfs`, `mount`, `fstab`, or a third party's. */
 export interface BlockDevicePlugin<C = unknown> {
   /** The YAML key, e.g. `local_loop`. */
@@ -168,6 +196,10 @@ export interface BlockDevicePlugin<C = unknown> {
     capabilities: HostCapabilities,
     context?: PluginContext,
   ): string | undefined;
+  /** For a level that provides a disk (local_loop): the disk's name and geometry. Pure. */
+  disk?(config: C, params: BlockDeviceParams): { name: string } & DiskGeometry;
+  /** For a level that partitions a disk: the table this entry makes, planned without a host. */
+  layout?(config: C, context: LayoutContext): PartitionTableLayout;
 }
 
 /** One entry of the normalised graph config: `{ <plugin>: { name, base?, ... } }`. */

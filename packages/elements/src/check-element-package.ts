@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { isDibError } from "@dib/host";
+import { isDibError } from "@dib/errors";
 import { readElementListFile } from "./element-list-file.js";
 import { readElementPackage, STOCK_ELEMENT_SCOPE } from "./element-packages.js";
 import { readElement } from "./read-element.js";

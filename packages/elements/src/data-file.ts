@@ -1,4 +1,4 @@
-import { DibError } from "@dib/host";
+import { DibError } from "@dib/errors";
 import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument, visit } from "yaml";
 import type { z } from "zod";
 

@@ -1,6 +1,6 @@
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { DibError } from "@dib/host";
+import { DibError } from "@dib/errors";
 import { compareNames } from "./compare-names.js";
 import type { DiscoveredElement, ElementSource } from "./element.js";
 import { readElementListFile } from "./element-list-file.js";

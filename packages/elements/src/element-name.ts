@@ -1,4 +1,4 @@
-import { DibError } from "@dib/host";
+import { DibError } from "@dib/errors";
 
 /**
  * An element name is one path segment: it names a directory, a key in IMAGE_ELEMENT_YAML

@@ -1,6 +1,6 @@
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { DibError } from "@dib/host";
+import { DibError } from "@dib/errors";
 import { z } from "zod";
 import { compareNames } from "./compare-names.js";
 import { assertElementName } from "./element-name.js";

@@ -1,6 +1,6 @@
 import { chmod, copyFile, mkdir, realpath } from "node:fs/promises";
 import { join } from "node:path";
-import { DibError } from "@dib/host";
+import { DibError } from "@dib/errors";
 import { compareNames } from "./compare-names.js";
 import { HOOK_PHASES } from "./element.js";
 import {

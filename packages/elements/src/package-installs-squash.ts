@@ -1,4 +1,4 @@
-import { DibError } from "@dib/host";
+import { DibError } from "@dib/errors";
 import {
   PACKAGE_INSTALL_PHASES,
   type PackageInstallPhase,

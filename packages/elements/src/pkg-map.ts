@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { DibError } from "@dib/host";
+import { DibError } from "@dib/errors";
 import { z } from "zod";
 import { parseDataFile, schemaError } from "./data-file.js";
 

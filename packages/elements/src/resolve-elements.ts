@@ -1,4 +1,4 @@
-import { DibError } from "@dib/host";
+import { DibError } from "@dib/errors";
 import { type ArgToElementsOptions, argToElements } from "./arg-to-elements.js";
 import { closeNames } from "./close-names.js";
 import { compareNames } from "./compare-names.js";

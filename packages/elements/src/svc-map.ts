@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DibError } from "@dib/host";
+import { DibError } from "@dib/errors";
 import { z } from "zod";
 import { parseDataFile, schemaError } from "./data-file.js";
 import { distroFamily } from "./pkg-map.js";

@@ -1,5 +1,5 @@
+import { isDibError } from "@dib/errors";
 import { describe, expect, it } from "vitest";
-import { isDibError } from "./dib-error.js";
 import { Host } from "./host.js";
 
 describe("Host.stream", () => {

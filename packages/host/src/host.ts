@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
+import { DibError } from "@dib/errors";
 import { execa, type ResultPromise, type Subprocess } from "execa";
-import { DibError } from "./dib-error.js";
 import { TOOL_PACKAGES } from "./tools.js";
 
 export interface RunOptions {

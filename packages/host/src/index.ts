@@ -1,4 +1,5 @@
-export { DibError, type DibErrorOptions, isDibError, toDibError } from "./dib-error.js";
+// DibError lives in @dib/errors (no dependencies); re-exported so existing imports keep working.
+export { DibError, type DibErrorOptions, isDibError, toDibError } from "@dib/errors";
 export {
   formatArgv,
   Host,

@@ -2,11 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isDibError } from "@dib/errors";
 import { expectHostClean, hostSnapshot, isRoot, rootOnlyReason, runCli } from "@dib/test";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeExt4Image } from "./__fixtures__/make-image.js";
-import { isDibError } from "./dib-error.js";
 import { Host } from "./host.js";
 import { Ledger, loopDevicesOf } from "./ledger.js";
 import { mountsBelow } from "./mountinfo.js";

@@ -12,7 +12,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
-import { DibError } from "./dib-error.js";
+import { DibError } from "@dib/errors";
 import type { Host } from "./host.js";
 import {
   describeResource,

@@ -1,6 +1,6 @@
 import { lstatSync, mkdirSync, readlinkSync, realpathSync } from "node:fs";
 import { join } from "node:path";
-import { DibError } from "./dib-error.js";
+import { DibError } from "@dib/errors";
 
 /** Symlinks followed before giving up, as the kernel's ELOOP limit. */
 const MAX_SYMLINKS = 40;

@@ -1,6 +1,6 @@
 import { lstatSync, realpathSync, rmSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { DibError } from "./dib-error.js";
+import { DibError } from "@dib/errors";
 import { isAtOrBelow, mountsBelow } from "./mountinfo.js";
 import { resolveInRoot } from "./path-in-root.js";
 

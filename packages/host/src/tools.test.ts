@@ -1,8 +1,8 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DibError } from "@dib/errors";
 import { describe, expect, it } from "vitest";
-import { DibError } from "./dib-error.js";
 import { findTool, requireTools, TOOL_PACKAGES, toolStatus } from "./tools.js";
 
 describe("host tools", () => {

@@ -1,6 +1,6 @@
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
-import { DibError } from "./dib-error.js";
+import { DibError } from "@dib/errors";
 
 /** The Debian package that provides each host tool dib may run. */
 export const TOOL_PACKAGES: Readonly<Record<string, string>> = {

@@ -9,14 +9,14 @@ import {
   defaultParams,
   GETVAL_SYMBOLS,
   type GraphEntry,
+  type PartitionTableLayout,
   parseAbsoluteSize,
   planBlockDevice,
+  planLayouts,
   StateStore,
 } from "@dib/block-device";
-import { blockSizeOf, imageSizeOf, type LocalLoopConfig } from "@dib/block-device-loop";
-import { type PartitioningConfig, planPartitionLayout } from "@dib/block-device-partitioning";
 import { STOCK_BLOCK_DEVICE_LEVELS } from "@dib/builder";
-import { DibError, Host, installInterruptHandler } from "@dib/host";
+import { Host, installInterruptHandler } from "@dib/host";
 import { type Command, InvalidArgumentError, Option } from "commander";
 
 /** `block-device graph --json`: the plan of a config, without a build. */
@@ -34,18 +34,7 @@ export interface GraphJson {
 }
 
 /** `block-device layout --json`: the partition table of each partitioning entry. */
-export interface LayoutJson {
-  name: string;
-  label: "mbr" | "gpt";
-  partitions: {
-    name: string;
-    number: number;
-    start: number;
-    end: number;
-    type: string;
-    flags: string[];
-  }[];
-}
+export type LayoutJson = PartitionTableLayout;
 
 /** The keys `effective` has and `given` lacks, per node name (what the build adds). */
 function addedDefaults(
@@ -79,43 +68,7 @@ export function graphJson(graph: BlockDeviceGraph): GraphJson {
  * disk is the local_loop a partitioning is based on: its `size`, else the image size).
  */
 export function layoutJson(graph: BlockDeviceGraph, params: BlockDeviceParams): LayoutJson[] {
-  const loops = new Map(
-    graph.entries
-      .filter((e) => e.plugin.name === "local_loop")
-      .map((e) => [(e.config as LocalLoopConfig).name, e.config as LocalLoopConfig]),
-  );
-  return graph.entries
-    .filter((e) => e.plugin.name === "partitioning")
-    .map((e) => {
-      const config = e.config as PartitioningConfig;
-      const disk = loops.get(config.base);
-      if (!disk) {
-        throw new DibError(
-          "DIB_BLOCK_DEVICE_CONFIG",
-          `partitioning at ${e.origin}: ${config.base} is not a local_loop`,
-          {
-            hint: "layout plans partition tables on local_loop disks only",
-          },
-        );
-      }
-      const layout = planPartitionLayout(
-        config,
-        imageSizeOf(disk, params),
-        blockSizeOf(disk, params),
-      );
-      return {
-        name: layout.name,
-        label: layout.label,
-        partitions: layout.partitions.map((p) => ({
-          name: p.name,
-          number: p.number,
-          start: p.start,
-          end: p.end,
-          type: p.type,
-          flags: p.flags,
-        })),
-      };
-    });
+  return planLayouts(graph, params);
 }
 
 /**

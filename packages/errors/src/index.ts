@@ -1,0 +1,1 @@
+export { DibError, type DibErrorOptions, isDibError, toDibError } from "./dib-error.js";
