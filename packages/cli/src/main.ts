@@ -5,10 +5,14 @@ import { createProgram } from "./program.js";
 import { reportError } from "./report-error.js";
 
 const TOP_LEVEL_FLAGS = new Set(["-h", "--help", "--version", "help"]);
-/** Bins that are `dib-cli build` under DIB's own names; ramdisk-image-create adds --ramdisk. */
+/**
+ * Bins that are `dib-cli build` under DIB's own names: ramdisk-image-create adds
+ * --ramdisk; diskimage-builder (DIB's YAML front end) takes every operand as an image file.
+ */
 const BUILD_BINS: Record<string, string[]> = {
   "disk-image-create": [],
   "ramdisk-image-create": ["--ramdisk"],
+  "diskimage-builder": ["--image-files"],
 };
 
 /**
@@ -33,7 +37,8 @@ export function routeArgs(
 /**
  * Entry point for every bin. `disk-image-create ARGS` and `dib-cli ARGS` whose first word
  * is not a command both mean `dib-cli build ARGS`, as DIB users expect;
- * `ramdisk-image-create ARGS` means `dib-cli build --ramdisk ARGS`.
+ * `ramdisk-image-create ARGS` means `dib-cli build --ramdisk ARGS` and
+ * `diskimage-builder FILE…` builds the images those YAML files define.
  */
 export async function main(argv: string[] = process.argv): Promise<number> {
   const program = createProgram();

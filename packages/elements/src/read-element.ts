@@ -103,19 +103,44 @@ export async function readElement(element: DiscoveredElement): Promise<Element> 
   const readme = READMES.map((name) =>
     entries.find((e) => e.name === name && e.stats?.isFile()),
   ).find(Boolean);
-  if (readme) {
-    result.readme = readme.path;
-    const summary = readmeSummary(await readFile(readme.path, "utf8"), element.name);
-    if (summary !== undefined) result.summary = summary;
-  }
+  if (readme) result.readme = readme.path;
+  const summary =
+    (await packageDescription(element)) ??
+    (readme ? readmeSummary(await readFile(readme.path, "utf8"), element.name) : undefined);
+  if (summary !== undefined) result.summary = summary;
   return result;
 }
 
-/** The summary line of an element's README, without reading the rest of the element. */
+/** An element package's `description` (one sentence written to be a summary), if any. */
+async function packageDescription(element: {
+  source?: DiscoveredElement["source"];
+}): Promise<string | undefined> {
+  if (element.source?.kind !== "package") return undefined;
+  const text = await readFile(join(element.source.packageDir, "package.json"), "utf8").catch(
+    () => undefined,
+  );
+  if (text === undefined) return undefined;
+  try {
+    const description = (JSON.parse(text) as { description?: unknown }).description;
+    return typeof description === "string" && description.trim() !== ""
+      ? description.trim()
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An element's one-line summary, without reading the rest of the element: its package's
+ * `description`, else the first line of its README (ELEMENTS_PATH elements).
+ */
 export async function readElementSummary(element: {
   name: string;
   dir: string;
+  source?: DiscoveredElement["source"];
 }): Promise<string | undefined> {
+  const described = await packageDescription(element);
+  if (described !== undefined) return described;
   for (const name of READMES) {
     const text = await readFile(join(element.dir, name), "utf8").catch(() => undefined);
     if (text !== undefined) return readmeSummary(text, element.name);

@@ -85,8 +85,8 @@ interface BootTestFlags {
   login?: string;
   run: string[];
   timeout?: string;
-  memory: string;
-  cpus: string;
+  memory: string | number;
+  cpus: string | number;
   resize?: string;
   accel: AccelRequest;
   kernel?: string;
@@ -104,10 +104,7 @@ export function registerBootTestCommand(program: Command): void {
     .description(
       "boot an image in QEMU (the image is never modified), wait for the login prompt, optionally log in on the serial console and run commands",
     )
-    .argument(
-      "[image]",
-      "the disk image (qcow2, raw, vmdk …); may be left out with --kernel or --cdrom",
-    )
+    .argument("[image]", "the disk image (qcow2, raw, vmdk …); not needed with --kernel or --cdrom")
     .option("--uefi", "boot through OVMF (UEFI) instead of SeaBIOS")
     .option("--expect <regex>", "what counts as booted (default: a `login:` prompt)")
     .option("--login <user:password>", "log in on the serial console once the prompt is there")
@@ -121,8 +118,9 @@ export function registerBootTestCommand(program: Command): void {
       "--timeout <seconds>",
       "for the whole test: boot, login and commands (default 300 under KVM, 600 under TCG)",
     )
-    .option("--memory <MiB>", "guest memory", "1024")
-    .option("--cpus <n>", "guest CPUs", "1")
+    // Numeric defaults, so the help prints `(default: 1024)`, not `(default: "1024")`.
+    .addOption(new Option("--memory <MiB>", "guest memory").default(1024))
+    .addOption(new Option("--cpus <n>", "guest CPUs").default(1))
     .option("--resize <size>", "boot a temporary overlay grown to SIZE (20G, +5G): tests growroot")
     .addOption(
       new Option(
@@ -161,8 +159,8 @@ export function registerBootTestCommand(program: Command): void {
         ...(flags.timeout === undefined
           ? {}
           : { timeoutMs: parsePositive("--timeout", flags.timeout) * 1000 }),
-        memoryMiB: parsePositive("--memory", flags.memory),
-        cpus: parsePositive("--cpus", flags.cpus),
+        memoryMiB: parsePositive("--memory", String(flags.memory)),
+        cpus: parsePositive("--cpus", String(flags.cpus)),
         resize: flags.resize,
         accel: flags.accel,
         onConsoleLine: flags.console ? (line) => process.stderr.write(`${line}\n`) : undefined,

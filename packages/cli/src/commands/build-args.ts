@@ -63,6 +63,8 @@ const SPECS: OptionSpec[] = [
   { key: "keepOnFailure", long: "keep-on-failure", takesValue: false },
   { key: "dryRun", long: "dry-run", takesValue: false },
   { key: "stopOnFailure", long: "stop-on-failure", takesValue: false },
+  // the diskimage-builder bin: every operand is an image file, whatever its name
+  { key: "imageFiles", long: "image-files", takesValue: false },
 ];
 
 /** What `-c` keeps: who we are, where programs are, how to reach the network. */
@@ -174,7 +176,13 @@ export function parseBuildArgs(
     trace: debugTrace > 0,
   };
 
-  const imageFiles = operands.filter(isImageFile);
+  if (has("imageFiles") && operands.length === 0) {
+    throw argumentError(
+      "name at least one image file",
+      "diskimage-builder [--dry-run] [--stop-on-failure] IMAGES.yaml...",
+    );
+  }
+  const imageFiles = has("imageFiles") ? operands : operands.filter(isImageFile);
   if (imageFiles.length > 0) {
     if (imageFiles.length !== operands.length) {
       throw argumentError(
@@ -184,7 +192,7 @@ export function parseBuildArgs(
         "put the elements into the image file's `elements` list",
       );
     }
-    const allowed = new Set(["json", "dryRun", "stopOnFailure", "trace"]);
+    const allowed = new Set(["json", "dryRun", "stopOnFailure", "trace", "imageFiles"]);
     const stray = given.find((o) => !allowed.has(o.key));
     if (stray) {
       throw argumentError(

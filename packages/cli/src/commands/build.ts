@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BuildOptionsInput, type BuildResult, build } from "@dib/builder";
 import { DibError, Host, installInterruptHandler, toDibError } from "@dib/host";
+import { KNOWN_OUTPUT_TYPES } from "@dib/output";
 import type { Command } from "commander";
 import { BuildReporter, type ReporterStreams } from "../build-reporter.js";
 import {
@@ -23,8 +24,23 @@ export {
   parseChecksumSetting,
 } from "./build-args.js";
 
+/** `-t`'s types as the help lists them: @dib/output's, the list its errors give too. */
+function typeLines(indent: string, width: number): string {
+  const lines: string[] = [];
+  let line = "output types:";
+  for (const word of [...KNOWN_OUTPUT_TYPES, "(default: qcow2)"]) {
+    if (indent.length + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line += ` ${word}`;
+  }
+  lines.push(line);
+  return lines.join(`\n${indent}`);
+}
+
 export const BUILD_USAGE = `Usage: dib-cli build [OPTION]... ELEMENT...
        dib-cli build [--dry-run] [--stop-on-failure] IMAGES.yaml...
+       diskimage-builder [--dry-run] [--stop-on-failure] IMAGES.yaml...
        disk-image-create [OPTION]... ELEMENT...
        ramdisk-image-create [OPTION]... ELEMENT...   (build --ramdisk)
 
@@ -33,18 +49,18 @@ Options and element names may be mixed; long options may be shortened.
 
   -a ARCH                 architecture of the image (default: the host's)
   -o NAME                 output name, may include a directory (default: image)
-  -t TYPE[,TYPE…]         output types: qcow2 raw vhd vmdk vdi tar tgz squashfs
-                          docker oci (default: qcow2)
-  -x                      trace: show every command and hook output; repeat for
-                          more (sets DIB_DEBUG_TRACE)
+  -t TYPE[,TYPE…]         ${typeLines(" ".repeat(26), 80)}
+  -x, --trace             show every command and hook output; repeat for more
+                          (sets DIB_DEBUG_TRACE)
   -u                      do not compress the qcow2
-  -c                      clear the environment (keeps HOME, PATH, USER, TERM, LANG,
-                          TZ and the proxy variables)
+  -c                      clear the environment (keeps HOME, PATH, USER, TERM,
+                          LANG, TZ and the proxy variables)
   -n                      do not add the 'base' element
   -p PKG[,PKG…]           install these packages after install.d (repeatable)
   -h, --help              this help; --version prints the version
   --checksum              write .md5 and .sha256 files beside disk images
-  --image-size GB         image size in GB (fractions allowed; default: measured)
+  --image-size GB         image size in GB (fractions allowed; default:
+                          measured)
   --image-extra-size MB   room added to the measured size, in MiB
   --image-cache DIR       cache for downloads (default ~/.cache/image-create)
   --max-online-resize N   ext4 blocks the root filesystem can grow to online
@@ -52,13 +68,15 @@ Options and element names may be mixed; long options may be shortened.
   --mkfs-journal-size MB  ext4 journal size (default 64)
   --mkfs-options "OPTS"   extra options for the root mkfs
   --no-tmpfs              build on disk, not in a tmpfs
+  --no-cache              build every stage, neither reading nor writing the
+                          stage cache (which DIB_STAGE_CACHE=1 turns on)
   --offline               do not refresh cached resources
-  --no-cache              build every stage, neither reading nor writing the stage
-                          cache (which DIB_STAGE_CACHE=1 turns on)
   --qemu-img-options K=V,…  options for qemu-img convert -o
-  --root-label LABEL      root filesystem label (default cloudimg-rootfs, xfs img-rootfs)
-  --ramdisk               build a ramdisk (ramdisk-image-create): NAME.kernel and
-                          NAME.initramfs from the ramdisk element, no disk image
+  --root-label LABEL      root filesystem label (default cloudimg-rootfs; on xfs
+                          img-rootfs)
+  --ramdisk               build a ramdisk (ramdisk-image-create): NAME.kernel
+                          and NAME.initramfs from the ramdisk element, no disk
+                          image
   --ramdisk-element E     main element of ramdisk builds (default ramdisk;
                           dracut-ramdisk where busybox is not the answer)
   --install-type TYPE     source or package (default source)
@@ -73,11 +91,12 @@ Image files (YAML lists of image definitions, see the README):
   --stop-on-failure       stop at the first failing image
 
 Environment: ELEMENTS_PATH, ARCH, DIB_IMAGE_SIZE, DIB_IMAGE_EXTRA_SIZE,
-DIB_JOURNAL_SIZE, DIB_BLOCK_DEVICE_CONFIG, DIB_BLOCK_SIZE, DIB_IMAGE_CACHE, TMP_DIR,
-DIB_NO_TMPFS, DIB_MIN_TMPFS, DIB_OFFLINE, DIB_CHECKSUM, DIB_DEBUG_TRACE, DIB_QUIET,
-DIB_NO_TIMESTAMP, DIB_SHOW_IMAGE_USAGE, DIB_GZIP_BIN, DIB_DEFAULT_INSTALLTYPE,
-OVERWRITE_OLD_IMAGE, ROOT_LABEL, FS_TYPE, break, break_cmd, break_outside_target,
-DIB_STAGE_CACHE, DIB_IMAGE_CACHE_MAX, DIB_QCOW2_COMPRESSION_TYPE.
+DIB_JOURNAL_SIZE, DIB_BLOCK_DEVICE_CONFIG, DIB_BLOCK_SIZE, DIB_IMAGE_CACHE,
+TMP_DIR, DIB_NO_TMPFS, DIB_MIN_TMPFS, DIB_OFFLINE, DIB_CHECKSUM,
+DIB_DEBUG_TRACE, DIB_QUIET, DIB_NO_TIMESTAMP, DIB_SHOW_IMAGE_USAGE,
+DIB_GZIP_BIN, DIB_DEFAULT_INSTALLTYPE, OVERWRITE_OLD_IMAGE, ROOT_LABEL, FS_TYPE,
+break, break_cmd, break_outside_target, DIB_STAGE_CACHE, DIB_IMAGE_CACHE_MAX,
+DIB_QCOW2_COMPRESSION_TYPE.
 `;
 
 /** This package's folder (where its own element packages are installed). */
@@ -254,6 +273,8 @@ export function registerBuildCommand(program: Command): void {
     .description("build an image from elements (the default command; disk-image-create's options)")
     .argument("[args...]", "options and element names, or image files (*.yaml)")
     .helpOption(false)
+    // `dib-cli help build` prints what `dib-cli build --help` does, not commander's stub.
+    .configureHelp({ formatHelp: () => BUILD_USAGE })
     .allowUnknownOption()
     .allowExcessArguments()
     .action(async (_args: string[], _opts: unknown, command: Command) => {
