@@ -1,11 +1,11 @@
 import { DEFAULT_BLOCK_DEVICE_CONFIG } from "@dib/block-device";
 import { describe, expect, it } from "vitest";
 import { eventLine } from "./build-log.js";
+import { rootWasDeployed } from "./build-steps.js";
 import { cliWrapperScript } from "./cli-wrapper.js";
 import { debianArch } from "./host-arch.js";
 import { installTypeEnvironment } from "./install-type.js";
 import { chooseBlockDeviceConfig } from "./steps/block-device-step.js";
-import { rootWasDeployed } from "./steps/root-step.js";
 import { toBuildEvent } from "./steps/run-hooks.js";
 
 describe("chooseBlockDeviceConfig", () => {

@@ -47,6 +47,17 @@ export class PlanCursor {
     return this.steps.slice(this.next).map((s) => s.name);
   }
 
+  /** The planned steps from the next one on, as the cursor moves through them. */
+  *remainingSteps(): Generator<PlannedStep> {
+    while (this.next < this.steps.length) {
+      const step = this.steps[this.next] as PlannedStep;
+      yield step;
+      if (this.steps[this.next] === step) {
+        throw new DibError("DIB_INTERNAL", `step ${step.name} was neither run nor skipped`);
+      }
+    }
+  }
+
   /** Passes over the next planned step without running it, saying why. */
   skip(name: string, reason: string): void {
     const planned = this.steps[this.next];
