@@ -6,7 +6,7 @@ import { STOCK_BLOCK_DEVICE_LEVELS } from "./block-device-levels.js";
 import type { BuildEvent, BuildEventListener, BuildOutput, PhaseTiming } from "./build-events.js";
 import { BuildLogFile } from "./build-log.js";
 import { type BuildOptions, type BuildOptionsInput, parseBuildOptions } from "./build-options.js";
-import { type BuildPlan, planBuild } from "./build-plan.js";
+import { type BuildPlan, type PlannedStep, planBuild } from "./build-plan.js";
 import { addOutput, BUILD_STEPS, type BuildState } from "./build-steps.js";
 import { elementOutputs } from "./element-outputs.js";
 import { hostArch } from "./host-arch.js";
@@ -84,6 +84,93 @@ async function resolveElements(
 }
 
 /**
+ * Everything before the first planned step after `elements`: the host checked, the
+ * elements resolved, the build planned (the cursor follows that plan from here on).
+ */
+async function prepare(
+  options: BuildOptions,
+  runtime: BuildRuntime,
+  cursor: PlanCursor,
+  emit: (event: BuildEvent) => void,
+): Promise<BuildState> {
+  const { host } = runtime;
+  const say = (line: string) => emit({ type: "log", line, stream: "builder" });
+  const arch = options.arch ?? (await hostArch(host));
+  const outputPlan = await preflight(host, options, arch);
+  const handleSignals = runtime.handleSignals ?? true;
+  if (handleSignals) {
+    installInterruptHandler(host, (signal) =>
+      say(`${signal}: releasing everything this build holds`),
+    );
+  }
+  const resolved = await cursor.step("elements", () => resolveElements(options, arch, host, say));
+  const blockDeviceChoice = chooseBlockDeviceConfig({
+    configOption: options.blockDeviceConfig,
+    elements: resolved.elements,
+    arch,
+  });
+  const plan = planBuild({
+    imageTypes: options.imageTypes,
+    imageElements: resolved.names,
+    installPackages: options.installPackages,
+    ramdisk: options.ramdisk,
+    blockDeviceConfig: blockDeviceChoice.source,
+    stageCache: options.stageCache !== "off",
+  });
+  cursor.setPlan(plan.steps);
+  return {
+    host,
+    options,
+    arch,
+    plan,
+    outputPlan,
+    resolved,
+    blockDeviceChoice,
+    blockDeviceLevels: runtime.blockDeviceLevels ?? STOCK_BLOCK_DEVICE_LEVELS,
+    handleSignals,
+    emit,
+    stepContext: (workspace) => ({
+      host,
+      ledger: workspace.ledger,
+      workspace,
+      options,
+      emit,
+      step: (name, run) => cursor.step(name, run),
+      skip: (name, reason) => cursor.skip(name, reason),
+    }),
+    variables: { arch, elements: resolved.elements.map((e) => ({ name: e.name, path: e.dir })) },
+    outputs: [],
+  };
+}
+
+/** One planned step through BUILD_STEPS: run, or passed over when its result is there. */
+async function runPlannedStep(
+  state: BuildState,
+  step: PlannedStep,
+  cursor: PlanCursor,
+): Promise<void> {
+  const work = BUILD_STEPS[step.name];
+  if (!work) throw new DibError("DIB_INTERNAL", `the plan has a step ${step.name} nobody runs`);
+  const skipped = work.skip?.(state);
+  if (skipped !== undefined) cursor.skip(step.name, skipped);
+  else await cursor.step(step.name, () => work.run(state, step));
+}
+
+function resultOf(state: BuildState, cursor: PlanCursor, started: number): BuildResult {
+  const result: BuildResult = {
+    outputs: state.outputs,
+    timings: cursor.timings,
+    elements: state.resolved.names,
+    arch: state.arch,
+    buildDir: state.workspace?.dir ?? "",
+    durationMs: Date.now() - started,
+    plan: state.plan,
+  };
+  if (state.imageSizeKiB !== undefined) result.imageSizeKiB = state.imageSizeKiB;
+  return result;
+}
+
+/**
  * Builds an image: DIB's disk-image-create as one call (§2). The elements are resolved,
  * the build planned (planBuild), and every step of the plan run in order through
  * BUILD_STEPS, with progress events; on success the outputs are written and the build
@@ -93,7 +180,6 @@ async function resolveElements(
 export async function build(input: BuildOptionsInput, runtime: BuildRuntime): Promise<BuildResult> {
   const started = Date.now();
   const options = parseBuildOptions(input);
-  const { host } = runtime;
   const log = options.logfile ? new BuildLogFile(join(options.cwd, options.logfile)) : undefined;
   const emit = (event: BuildEvent) => {
     log?.write(event);
@@ -103,75 +189,12 @@ export async function build(input: BuildOptionsInput, runtime: BuildRuntime): Pr
   const cursor = new PlanCursor(emit);
   let state: BuildState | undefined;
   try {
-    const arch = options.arch ?? (await hostArch(host));
-    const outputPlan = await preflight(host, options, arch);
-    const handleSignals = runtime.handleSignals ?? true;
-    if (handleSignals) {
-      installInterruptHandler(host, (signal) =>
-        say(`${signal}: releasing everything this build holds`),
-      );
-    }
-    const resolved = await cursor.step("elements", () => resolveElements(options, arch, host, say));
-    const blockDeviceChoice = chooseBlockDeviceConfig({
-      configOption: options.blockDeviceConfig,
-      elements: resolved.elements,
-      arch,
-    });
-    const plan = planBuild({
-      imageTypes: options.imageTypes,
-      imageElements: resolved.names,
-      installPackages: options.installPackages,
-      ramdisk: options.ramdisk,
-      blockDeviceConfig: blockDeviceChoice.source,
-      stageCache: options.stageCache !== "off",
-    });
-    cursor.setPlan(plan.steps);
-    state = {
-      host,
-      options,
-      arch,
-      plan,
-      outputPlan,
-      resolved,
-      blockDeviceChoice,
-      blockDeviceLevels: runtime.blockDeviceLevels ?? STOCK_BLOCK_DEVICE_LEVELS,
-      handleSignals,
-      emit,
-      stepContext: (workspace) => ({
-        host,
-        ledger: workspace.ledger,
-        workspace,
-        options,
-        emit,
-        step: (name, run) => cursor.step(name, run),
-        skip: (name, reason) => cursor.skip(name, reason),
-      }),
-      variables: { arch, elements: resolved.elements.map((e) => ({ name: e.name, path: e.dir })) },
-      outputs: [],
-    };
-
-    for (const step of cursor.remainingSteps()) {
-      const work = BUILD_STEPS[step.name];
-      if (!work) throw new DibError("DIB_INTERNAL", `the plan has a step ${step.name} nobody runs`);
-      const skipped = work.skip?.(state);
-      if (skipped !== undefined) cursor.skip(step.name, skipped);
-      else await cursor.step(step.name, () => work.run(state as BuildState, step));
-    }
+    state = await prepare(options, runtime, cursor, emit);
+    for (const step of cursor.remainingSteps()) await runPlannedStep(state, step, cursor);
     // What elements wrote beside the image (a ramdisk's kernel and initramfs, ISOs).
     for (const output of elementOutputs(options, started)) addOutput(state, output);
-
     say("Build completed successfully");
-    const result: BuildResult = {
-      outputs: state.outputs,
-      timings: cursor.timings,
-      elements: resolved.names,
-      arch,
-      buildDir: state.workspace?.dir ?? "",
-      durationMs: Date.now() - started,
-      plan,
-    };
-    if (state.imageSizeKiB !== undefined) result.imageSizeKiB = state.imageSizeKiB;
-    return result;
+    return resultOf(state, cursor, started);
   } catch (error) {
     const workspace = state?.workspace;
     const failure = withStep(error, cursor.current, workspace?.dir);
