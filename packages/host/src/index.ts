@@ -20,12 +20,18 @@ export {
   type UndoReport,
 } from "./ledger.js";
 export {
+  CONTAINER_RUNTIMES,
+  type ContainerRuntime,
   describeResource,
   heldInUndoOrder,
+  isNoSuchRuntimeObject,
   type LedgerEntry,
   type LedgerRecord,
   type LedgerResource,
   parseLedger,
+  RUNTIME_OBJECT_KINDS,
+  type RuntimeObjectKind,
+  runtimeObjectRemoveArgv,
 } from "./ledger-file.js";
 export {
   isAtOrBelow,

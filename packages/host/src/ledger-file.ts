@@ -14,7 +14,19 @@ export type LedgerResource =
    * A lock file that keeps other builds off a path (the output name): removed on release
    * only while it still names this build's directory.
    */
-  | { kind: "lock"; file: string };
+  | { kind: "lock"; file: string }
+  /**
+   * A container or image a container runtime made for the build (a hook records it with
+   * `dib-cli internal ledger-hold` before it creates it): removed with the runtime's own
+   * `rm -f` / `rmi -f`, by the name the hook gave it.
+   */
+  | { kind: "runtime-object"; runtime: ContainerRuntime; object: RuntimeObjectKind; name: string };
+
+/** The container runtimes whose objects the ledger can remove. */
+export const CONTAINER_RUNTIMES = ["podman", "buildah", "docker"] as const;
+export type ContainerRuntime = (typeof CONTAINER_RUNTIMES)[number];
+export const RUNTIME_OBJECT_KINDS = ["container", "image"] as const;
+export type RuntimeObjectKind = (typeof RUNTIME_OBJECT_KINDS)[number];
 
 export type LedgerRecord =
   | {
@@ -92,5 +104,29 @@ export function describeResource(r: LedgerResource): string {
       return `processes in ${r.root}`;
     case "lock":
       return `lock ${r.file}`;
+    case "runtime-object":
+      return `${r.runtime} ${r.object} ${r.name}`;
   }
+}
+
+/**
+ * The command that removes a runtime object: `rm -f` / `rmi -f` (buildah's `rm` has no
+ * `-f`: it removes a working container whatever its state).
+ */
+export function runtimeObjectRemoveArgv(
+  r: Extract<LedgerResource, { kind: "runtime-object" }>,
+): string[] {
+  if (r.object === "image") return [r.runtime, "rmi", "-f", r.name];
+  return r.runtime === "buildah" ? ["buildah", "rm", r.name] : [r.runtime, "rm", "-f", r.name];
+}
+
+/**
+ * Whether a failed removal only says the object is not there (removed already, or never
+ * created): podman's "no container with name or ID", buildah's "container not known" /
+ * "image not known", docker's "No such container" / "No such image".
+ */
+export function isNoSuchRuntimeObject(output: string): boolean {
+  return /no such (container|image|object)|not known|no container with name or id|image not found/i.test(
+    output,
+  );
 }

@@ -15,12 +15,16 @@ import { join, resolve } from "node:path";
 import { DibError } from "@dib/errors";
 import type { Host } from "./host.js";
 import {
+  type ContainerRuntime,
   describeResource,
   heldInUndoOrder,
+  isNoSuchRuntimeObject,
   type LedgerEntry,
   type LedgerRecord,
   type LedgerResource,
   parseLedger,
+  type RuntimeObjectKind,
+  runtimeObjectRemoveArgv,
 } from "./ledger-file.js";
 import { isAtOrBelow, isMountPoint, mountsBelow, readMountinfo } from "./mountinfo.js";
 import { isProcessRunning, processStartTime } from "./process-identity.js";
@@ -167,7 +171,10 @@ export class Ledger {
     resource: LedgerResource,
     create: () => Promise<T>,
   ): Promise<Held<T>> {
-    const seq = this.nextSeq++;
+    // Hooks add records of their own (`dib-cli internal ledger-hold`) from another process:
+    // never reuse a sequence number the file already has.
+    const seq = Math.max(this.nextSeq, (this.entries().at(-1)?.seq ?? 0) + 1);
+    this.nextSeq = seq + 1;
     this.append({
       seq,
       op: "acquire",
@@ -314,6 +321,34 @@ export class Ledger {
     });
   }
 
+  /**
+   * Records a container or image that a container runtime is about to make (a hook makes
+   * it, after this returns): undo and `dib-cli cleanup` remove it if it is still there.
+   */
+  async holdRuntimeObject(
+    runtime: ContainerRuntime,
+    object: RuntimeObjectKind,
+    name: string,
+  ): Promise<Held<{ name: string }>> {
+    return this.acquire({ kind: "runtime-object", runtime, object, name }, async () => ({ name }));
+  }
+
+  /**
+   * Forgets the held records of a container or image that its maker removed itself;
+   * returns how many there were.
+   */
+  forgetRuntimeObject(runtime: ContainerRuntime, object: RuntimeObjectKind, name: string): number {
+    const mine = this.held().filter(
+      (e) =>
+        e.resource.kind === "runtime-object" &&
+        e.resource.runtime === runtime &&
+        e.resource.object === object &&
+        e.resource.name === name,
+    );
+    for (const e of mine) this.markReleased(e.seq);
+    return mine.length;
+  }
+
   // ---- undo ----------------------------------------------------------------------
 
   /**
@@ -367,7 +402,34 @@ export class Ledger {
         // Another build's by now (this one's was taken over, or never got it): left alone.
         if (readLock(r.file)?.buildDir === this.dir) rmSync(r.file, { force: true });
         return;
+      case "runtime-object":
+        return this.removeRuntimeObject(r);
     }
+  }
+
+  /** Removes a container or image; one that is not there (any more) is fine. */
+  private async removeRuntimeObject(
+    r: Extract<LedgerResource, { kind: "runtime-object" }>,
+  ): Promise<void> {
+    const argv = runtimeObjectRemoveArgv(r);
+    let result: Awaited<ReturnType<Host["run"]>>;
+    try {
+      result = await this.host.run(argv, { allowFailure: true });
+    } catch (error) {
+      // The runtime is not installed (any more): nothing of it can be left to remove.
+      if ((error as { code?: string }).code === "DIB_TOOL_MISSING") {
+        this.host.debug(`${r.runtime} is not installed: ${r.object} ${r.name} cannot exist`);
+        return;
+      }
+      throw error;
+    }
+    if (result.exitCode === 0 || isNoSuchRuntimeObject(`${result.stderr}\n${result.stdout}`))
+      return;
+    throw new DibError(
+      "DIB_RUNTIME_OBJECT_BUSY",
+      `${argv.join(" ")} failed: ${(result.stderr || result.stdout).trim().slice(0, 300)}`,
+      { hint: `see what uses it (${r.runtime} ps --all), then run: dib-cli cleanup ${this.dir}` },
+    );
   }
 
   private async endProcessesIn(root: string): Promise<void> {
