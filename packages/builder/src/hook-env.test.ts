@@ -41,6 +41,7 @@ describe("phaseEnvironment", () => {
       DIB_IMAGE_CACHE: "/cache",
       DIB_OFFLINE: "1",
       DIB_DEFAULT_INSTALLTYPE: "package",
+      DIB_LEDGER_DIR: "/tmp/dib_build.x",
       TMP_BUILD_DIR: "/tmp/dib_build.x/build",
       TMP_HOOKS_PATH: "/tmp/dib_build.x/build/hooks",
       TMP_MOUNT_PATH: "/tmp/dib_build.x/build/mnt",

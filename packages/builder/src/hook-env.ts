@@ -116,6 +116,9 @@ export function phaseEnvironment(
       ? `${join(workspace.hooksDir, HOOK_LIBRARY_FOLDER, SHIMS_FOLDER)}:`
       : "";
   env.PATH = `${workspace.binDir}:${shims}${basePath}`;
+  // The build directory (its ledger.jsonl): `dib-cli internal ledger-hold` records there
+  // what a hook makes outside the tree (containerfile's containers), for undo and cleanup.
+  env.DIB_LEDGER_DIR = workspace.dir;
   env.DIB_DEFAULT_INSTALLTYPE = options.env.DIB_DEFAULT_INSTALLTYPE ?? options.installType;
   if (options.dockerTarget !== undefined) env.DOCKER_TARGET = options.dockerTarget;
   if (options.rootLabel !== undefined) env.ROOT_LABEL = options.rootLabel;

@@ -13,6 +13,7 @@ import {
   registerInternalPackageInstallsCommand,
   registerInternalSvcMapCommand,
 } from "./commands/elements.js";
+import { registerInternalLedgerCommands } from "./commands/ledger-hold.js";
 import { version } from "./version.js";
 
 /** The dib-cli command tree. `build` is the default command (see bin.ts). */
@@ -36,6 +37,7 @@ export function createProgram(): Command {
   registerElementInfoCommand(program);
   registerInternalPackageInstallsCommand(program);
   registerInternalSvcMapCommand(program);
+  registerInternalLedgerCommands(program);
   registerBlockDeviceCommand(program);
   checkRequiredOptionsLast(program);
   return program;

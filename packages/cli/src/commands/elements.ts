@@ -376,7 +376,7 @@ export function registerInternalSvcMapCommand(
 }
 
 /** The hidden `internal` group element hooks call, made by whichever register runs first. */
-function internalGroup(program: Command): Command {
+export function internalGroup(program: Command): Command {
   return (
     program.commands.find((c) => c.name() === "internal") ??
     program.command("internal", { hidden: true }).description("commands element hooks call")
