@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +19,14 @@ import {
   rootOnlyReason,
   runCli,
 } from "../src/index.js";
+import {
+  heldInLedger,
+  killAll,
+  lines,
+  processesUsing,
+  startCli,
+  waitFor,
+} from "./build-harness.js";
 
 /**
  * The containerfile element for real, offline: the base image is this project's own
@@ -107,14 +123,64 @@ describe.runIf(skip === "")(`containerfile builds a root tree with a real runtim
     expect(await leftovers()).toEqual([]);
   });
 
-  it("a failing Containerfile leaves nothing behind, and what a killed build left is swept", async () => {
+  it("a failing Containerfile leaves nothing behind; what a build killed with SIGKILL left, `dib-cli cleanup` removes through its ledger, or the next build sweeps once the ledger is gone too", async () => {
     const broken = join(work, "Broken");
     writeFileSync(broken, `FROM ${base}\nRUN exit 3\n`);
     const failed = await runHook("podman", { DIB_CONTAINERFILE_DOCKERFILE: broken });
     expect(failed.result.exitCode).not.toBe(0);
     expect(await leftovers()).toEqual([]);
 
-    // A killed build's container and image: labelled with a build directory that is gone.
+    // A whole build, killed with SIGKILL in root.d once the container exists: the export is
+    // unpacked (by a tar that then waits), so no podman command is cut off mid-way.
+    const pauseBin = join(work, "pause-bin");
+    const exported = join(work, "exported");
+    mkdirSync(pauseBin, { recursive: true });
+    writeFileSync(
+      join(pauseBin, "tar"),
+      `#!/bin/sh\ncase " $* " in *" -xpf - "*) /usr/bin/tar "$@" || exit; : >${exported}; exec sleep 600 ;; esac\nexec /usr/bin/tar "$@"\n`,
+      { mode: 0o755 },
+    );
+    const tmp = join(work, "tmp-killed");
+    mkdirSync(tmp, { recursive: true });
+    const killed = startCli(
+      ["-n", "-t", "tar", "--no-tmpfs", "-o", join(work, "out-killed", "image"), "containerfile"],
+      {
+        PATH: `${pauseBin}:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}`,
+        TMP_DIR: tmp,
+        DIB_IMAGE_CACHE: join(work, "cache"),
+        DIB_RELEASE: "test",
+        DIB_CONTAINERFILE_DOCKERFILE: containerfile,
+        DIB_CONTAINERFILE_BUILDOPTS: "--pull=never",
+        DIB_CONTAINERFILE_RUNTIME: "podman",
+      },
+    );
+    await waitFor(killed, "the container was exported", () =>
+      existsSync(exported) ? true : undefined,
+    );
+    const buildDir = join(tmp, readdirSync(tmp).find((n) => n.startsWith("dib_build.")) ?? "");
+    // Everything at once, the build first: no trap, no undo runs.
+    const hook = processesUsing(buildDir);
+    killed.child.kill("SIGKILL");
+    killAll(hook);
+    expect(await killed.exited).toEqual({ code: null, signal: "SIGKILL" });
+    const left = (await leftovers()).sort();
+    expect(left).toHaveLength(2);
+    expect(left[0]).toMatch(/^dib-tmp-work-container-/);
+    expect(left[1]).toMatch(/^localhost\/dib-tmp-work-image-/);
+    expect(heldInLedger(buildDir).map((l) => l.resource?.kind)).toContain("runtime-object");
+    const cleanup = await runCli(["cleanup", "--remove", buildDir]);
+    expect(cleanup.exitCode, cleanup.stderr).toBe(0);
+    expect(lines(cleanup.stdout)).toEqual(
+      expect.arrayContaining([
+        `released podman container ${left[0]}`,
+        `released podman image ${left[1]}`,
+        `removed ${buildDir}`,
+      ]),
+    );
+    expect(await leftovers()).toEqual([]);
+
+    // A killed build whose ledger is gone as well (its build directory was deleted): its
+    // container and image are labelled with that directory, and the next build sweeps them.
     const gone = join(work, "gone-build");
     await execa("podman", [
       "build",

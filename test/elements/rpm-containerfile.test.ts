@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { cliEntry } from "../src/index.js";
 import { elementFile, runScript, tempDir } from "./element-harness.js";
 import { makeStandIns } from "./rpm-standins.js";
 
@@ -18,6 +19,34 @@ writeFileSync(join(rootfs, "etc", "os-release"), "ID=fedora\n");
 writeFileSync(join(rootfs, ".containerenv"), "");
 const hook = elementFile("containerfile", "root.d", "08-containerfile");
 const hybridCgroups = !existsSync("/sys/fs/cgroup/cgroup.controllers");
+
+// The real dib-cli (from source) behind a wrapper that first logs its call among the
+// runtime's, as the build's bin/dib-cli would be found on the hook's PATH.
+const cliBin = join(work.dir, "cli-bin");
+mkdirSync(cliBin);
+writeFileSync(
+  join(cliBin, "dib-cli"),
+  `#!/bin/bash\nline=dib-cli; for a in "$@"; do line+=$'\\t'"$a"; done\nprintf '%s\\n' "$line" >> ${join(tools.bin, "..", "calls.log")}\nexec ${process.execPath} --conditions=@dib/source --import ${import.meta.resolve("tsx")} ${cliEntry} "$@"\n`,
+  { mode: 0o755 },
+);
+/** A build directory with its ledger, as dib makes it before any hook runs. */
+function ledgerDir(): string {
+  const dir = join(work.dir, `ledger-${n + 1}`);
+  mkdirSync(dir);
+  writeFileSync(join(dir, "ledger.jsonl"), "");
+  return dir;
+}
+/** The ledger's records: the resource of each acquire, and which were released. */
+function ledgerRecords(dir: string) {
+  const records = readFileSync(join(dir, "ledger.jsonl"), "utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as { seq: number; op: string; resource?: unknown });
+  const released = new Set(records.filter((r) => r.op === "release").map((r) => r.seq));
+  return records
+    .filter((r) => r.op === "acquire")
+    .map((r) => ({ resource: r.resource, released: released.has(r.seq) }));
+}
 
 let n = 0;
 async function run(os: string, env: Record<string, string> = {}) {
@@ -171,6 +200,70 @@ describe("containerfile with the container-based OS elements", () => {
     expect(r.result.exitCode).not.toBe(0);
     expect(r.calls.some((c) => c[1] === "create")).toBe(false);
     expect(r.calls.at(-1)).toEqual(["podman", "rmi", "-f", r.tag]);
+  });
+
+  it("in a dib build, records the image and the container in the ledger before making them, and drops each once it is gone", async () => {
+    const dir = ledgerDir();
+    // inspect fails: what the trap removed is gone.
+    const r = await run("fedora-container", {
+      DIB_LEDGER_DIR: dir,
+      PATH: `${cliBin}:${tools.bin}:/usr/sbin:/usr/bin:/sbin:/bin`,
+      FAKE_FAIL: "inspect",
+    });
+    expect(r.result.exitCode, r.result.stderr).toBe(0);
+    const name = r.calls.find((c) => c[1] === "create")?.[3] ?? "";
+    const ledgerCall = (op: string, object: string, id: string) => [
+      "dib-cli",
+      "internal",
+      `ledger-${op}`,
+      "--runtime",
+      "podman",
+      object,
+      id,
+    ];
+    expect(r.calls.slice(r.calls.indexOf(r.buildCall) - 1)).toEqual([
+      ledgerCall("hold", "image", r.tag),
+      r.buildCall,
+      ledgerCall("hold", "container", name),
+      ["podman", "create", "--name", name, "--label", `dib.build-dir=${r.build}`, r.tag, "/bin/sh"],
+      ["podman", "export", name],
+      ["podman", "rm", "-f", name],
+      ["podman", "inspect", "--type", "container", name],
+      ledgerCall("release", "container", name),
+      ["podman", "rmi", "-f", r.tag],
+      ["podman", "inspect", "--type", "image", r.tag],
+      ledgerCall("release", "image", r.tag),
+    ]);
+    expect(ledgerRecords(dir)).toEqual([
+      {
+        resource: { kind: "runtime-object", runtime: "podman", object: "image", name: r.tag },
+        released: true,
+      },
+      {
+        resource: { kind: "runtime-object", runtime: "podman", object: "container", name },
+        released: true,
+      },
+    ]);
+  }, 60_000);
+
+  it("in a dib build, what the trap could not remove stays in the ledger for undo and dib-cli cleanup", async () => {
+    const dir = ledgerDir();
+    // rm fails and inspect finds the container still there.
+    const r = await run("fedora-container", {
+      DIB_LEDGER_DIR: dir,
+      PATH: `${cliBin}:${tools.bin}:/usr/sbin:/usr/bin:/sbin:/bin`,
+      FAKE_FAIL: "rm",
+    });
+    expect(r.result.exitCode, r.result.stderr).toBe(0);
+    expect(r.calls.filter((c) => c[2] === "ledger-release")).toEqual([]);
+    expect(ledgerRecords(dir).map((e) => e.released)).toEqual([false, false]);
+  }, 60_000);
+
+  it("in a dib build without dib-cli on PATH, fails before making anything", async () => {
+    const r = await run("fedora-container", { DIB_LEDGER_DIR: ledgerDir() });
+    expect(r.result.exitCode).not.toBe(0);
+    expect(r.result.stderr).toContain("dib-cli is not on PATH");
+    expect(r.calls).toEqual([]);
   });
 
   it("refuses a release without a Containerfile before running anything", async () => {
