@@ -1,48 +1,24 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isRoot, rootOnlyReason, runCli, testImageCache } from "../src/index.js";
+import {
+  isRoot,
+  rootOnlyReason,
+  runCli,
+  seedBootstrapCache,
+  testImageCache,
+} from "../src/index.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const fixtures = join(repo, "packages/builder/src/__fixtures__/elements");
 /** Shared between test runs, so builds after the first do not download again. */
 const cache = testImageCache;
-/** A bookworm minbase tarball some machines have; seeded into the cache under the debootstrap element's name. */
-const seedTarball = "/var/cache/dib-dev/bookworm-minbase.tar";
 
 function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
-}
-
-/** The debootstrap element's cache key for a default bookworm bootstrap (see its root.d). */
-function seedBootstrapCache(): void {
-  if (!existsSync(seedTarball) || !existsSync("/usr/bin/zstd")) return;
-  const key = [
-    "distro=debian",
-    "release=bookworm",
-    "arch=amd64",
-    "tool=mmdebstrap",
-    "mirror=http://deb.debian.org/debian",
-    "components=main",
-    "include=apt,tzdata",
-    "keyring=",
-    "extra_args=",
-    "script=",
-  ].join("\n");
-  const hash = execFileSync("sha256sum", { input: `${key}\n`, encoding: "utf8" }).slice(0, 12);
-  const file = join(cache, `debootstrap-debian-bookworm-amd64-${hash}.tar.zst`);
-  if (existsSync(file)) return;
-  mkdirSync(cache, { recursive: true });
-  execFileSync("sh", [
-    "-c",
-    `zstd -q -T0 <"$1" >"$2.tmp" && mv "$2.tmp" "$2"`,
-    "seed",
-    seedTarball,
-    file,
-  ]);
 }
 
 function heldBelow(dir: string): string[] {
@@ -61,7 +37,7 @@ describe.runIf(isRoot)(`dib-cli build debian-minimal${rootOnlyReason}`, () => {
   let work: string;
 
   beforeAll(() => {
-    seedBootstrapCache();
+    seedBootstrapCache(cache);
     work = mkdtempSync(join(tmpdir(), "dib-e2e-build-"));
   });
 

@@ -13,6 +13,7 @@ import {
   isRoot,
   rootOnlyReason,
   runCli,
+  seedBootstrapCache,
   testImageCache,
 } from "../src/index.js";
 
@@ -28,36 +29,7 @@ import {
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const fixtures = fileURLToPath(new URL("./fixtures/elements", import.meta.url));
 const tsxLoader = import.meta.resolve("tsx");
-const seedTarball = "/var/cache/dib-dev/bookworm-minbase.tar";
 const MARKER = "DIB-RAMDISK-MARKER init.d ran";
-
-/** Seeds the debootstrap element's default bookworm bootstrap from the minbase tarball some machines have. */
-function seedBootstrapCache(cache: string): void {
-  if (!existsSync(seedTarball) || !existsSync("/usr/bin/zstd")) return;
-  const key = [
-    "distro=debian",
-    "release=bookworm",
-    "arch=amd64",
-    "tool=mmdebstrap",
-    "mirror=http://deb.debian.org/debian",
-    "components=main",
-    "include=apt,tzdata",
-    "keyring=",
-    "extra_args=",
-    "script=",
-  ].join("\n");
-  const hash = execFileSync("sha256sum", { input: `${key}\n`, encoding: "utf8" }).slice(0, 12);
-  const file = join(cache, `debootstrap-debian-bookworm-amd64-${hash}.tar.zst`);
-  if (existsSync(file)) return;
-  mkdirSync(cache, { recursive: true });
-  execFileSync("sh", [
-    "-c",
-    `zstd -q -T0 <"$1" >"$2.tmp.$$" && mv "$2.tmp.$$" "$2"`,
-    "seed",
-    seedTarball,
-    file,
-  ]);
-}
 
 /** The members of a gzip'd cpio archive. */
 function cpioNames(file: string): string[] {

@@ -1,4 +1,5 @@
 export * as blockDeviceConformance from "./block-device-conformance.js";
+export { minbaseTarball, seedBootstrapCache } from "./bootstrap-seed.js";
 export { expectHostClean, type HostSnapshot, hostSnapshot } from "./host-snapshot.js";
 export { testImageCache } from "./image-cache.js";
 export { isRoot, rootOnlyReason } from "./root.js";
