@@ -26,7 +26,7 @@ import {
  * the background while a test watches it.
  */
 
-export const repo = fileURLToPath(new URL("../..", import.meta.url));
+const repo = fileURLToPath(new URL("../..", import.meta.url));
 /** The fixture elements (tiny-os, fail-in, slow-in, …) for ELEMENTS_PATH. */
 export const fixtureElements = fileURLToPath(new URL("./fixtures/elements", import.meta.url));
 
@@ -41,9 +41,9 @@ export interface HostFacts {
   mounts: string[];
 }
 
-export const HOST_MOUNTS = ["/dev", "/dev/pts", "/dev/shm", "/proc", "/sys"];
+const HOST_MOUNTS = ["/dev", "/dev/pts", "/dev/shm", "/proc", "/sys"];
 
-export function mountTargets(): string[] {
+function mountTargets(): string[] {
   return readFileSync("/proc/self/mountinfo", "utf8")
     .split("\n")
     .filter((l) => l !== "")
@@ -82,11 +82,11 @@ export function heldBelow(dir: string): { mounts: string[]; loops: string[] } {
   return { mounts, loops };
 }
 
-export function isAtOrBelow(path: string, dir: string): boolean {
+function isAtOrBelow(path: string, dir: string): boolean {
   return path === dir || path.startsWith(`${dir}/`);
 }
 
-export function procLink(pid: string, link: string): string | undefined {
+function procLink(pid: string, link: string): string | undefined {
   try {
     return readlinkSync(`/proc/${pid}/${link}`);
   } catch {
@@ -101,13 +101,13 @@ export function processesRootedIn(dir: string): number[] {
     .map(Number);
 }
 
-export interface ProcessInfo {
+interface ProcessInfo {
   pid: number;
   ppid: number;
   args: string;
 }
 
-export function listProcesses(): ProcessInfo[] {
+function listProcesses(): ProcessInfo[] {
   const list: ProcessInfo[] = [];
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;

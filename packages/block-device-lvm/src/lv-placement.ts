@@ -12,7 +12,7 @@ export interface LvPlacement {
 type Rows = Record<string, string>[];
 
 /** The rows of one lvm `--reportformat json` report (`pv`, `vg` or `seg`). */
-export function reportRows(json: string, kind: "pv" | "vg" | "seg"): Rows {
+function reportRows(json: string, kind: "pv" | "vg" | "seg"): Rows {
   const parsed = JSON.parse(json) as { report?: Record<string, Rows>[] };
   return parsed.report?.flatMap((r) => r[kind] ?? []) ?? [];
 }

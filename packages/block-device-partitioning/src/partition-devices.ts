@@ -38,7 +38,7 @@ export function partitionNodeName(device: string, number: number): string {
 }
 
 /** The strategies worth trying on this host, best first. */
-export function partitionDeviceStrategies(
+function partitionDeviceStrategies(
   ctx: Pick<NodeContext, "capabilities">,
   disk: DiskDevice,
 ): PartitionDeviceStrategy[] {

@@ -15,7 +15,7 @@ export type { ChecksumAlgorithm };
  * Everything one disk-image-create run depends on, as typed fields. The CLI maps argv and
  * the environment (§1.1, §1.2) onto this; a library user fills it directly.
  */
-export const buildOptionsSchema = z.strictObject({
+const buildOptionsSchema = z.strictObject({
   /** The positional element names, before `base`/`vm` defaults are applied (§3.3). */
   elements: z.array(z.string().min(1)),
   /** `-a` / ARCH. Unset: the host's (`dpkg --print-architecture`). */
@@ -165,7 +165,7 @@ export function parseBuildOptions(input: BuildOptionsInput): BuildOptions {
  * `${IMAGE_NAME%.type}`): `foo.qcow2.qcow2` becomes `foo.qcow2`. Only here; front ends
  * pass `-o` as given.
  */
-export function stripTypeSuffix(imageName: string, imageTypes: readonly string[]): string {
+function stripTypeSuffix(imageName: string, imageTypes: readonly string[]): string {
   if (imageTypes.length !== 1) return imageName;
   const suffix = `.${imageTypes[0]}`;
   return imageName.endsWith(suffix) && imageName.length > suffix.length

@@ -8,7 +8,7 @@ import type { BuildOutput } from "./build-events.js";
  * ramdisk's kernel and initramfs (ramdisk-base), baremetal's kernel and initrd, and the
  * iso element's ISOs.
  */
-export const ELEMENT_OUTPUT_SUFFIXES: readonly { type: string; suffix: string }[] = [
+const ELEMENT_OUTPUT_SUFFIXES: readonly { type: string; suffix: string }[] = [
   { type: "kernel", suffix: ".kernel" },
   { type: "initramfs", suffix: ".initramfs" },
   { type: "vmlinuz", suffix: ".vmlinuz" },

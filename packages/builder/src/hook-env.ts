@@ -41,7 +41,7 @@ export function runsInChroot(phase: string): boolean {
  * DIB's `_LIB` is a host path even in the chroot, where it does not exist; ours works in
  * both places.
  */
-export function hookLibraryPath(hooksDir: string, phase: string): string {
+function hookLibraryPath(hooksDir: string, phase: string): string {
   return runsInChroot(phase) ? IN_TARGET_HOOK_LIBRARY : join(hooksDir, HOOK_LIBRARY_FOLDER);
 }
 

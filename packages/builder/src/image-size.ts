@@ -30,7 +30,7 @@ export interface ImageSize {
 }
 
 /** The extra room an EFI system partition needs (DIB pads 525 MiB for its 550 MiB ESP). */
-export const EFI_PADDING_KIB = 525 * 1024;
+const EFI_PADDING_KIB = 525 * 1024;
 
 function prepend(option: string, options: string): string {
   return options === "" ? option : `${option} ${options}`;

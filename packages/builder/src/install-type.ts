@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** The environment file that gives every hook the build's default install type (§2.2 step 4). */
-export const INSTALL_TYPE_FILE = "11-dib-install-type.bash";
+const INSTALL_TYPE_FILE = "11-dib-install-type.bash";
 
 export function installTypeEnvironment(installType: string): string {
   return `export DIB_DEFAULT_INSTALLTYPE=\${DIB_DEFAULT_INSTALLTYPE:-"${installType}"}\n`;

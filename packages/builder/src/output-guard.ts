@@ -7,7 +7,7 @@ import { parseDuTotal } from "./image-size.js";
 import type { Workspace } from "./workspace.js";
 
 /** Where the outputs go: `-o` made absolute against the build's working directory. */
-export function outputBase(options: Pick<BuildOptions, "cwd" | "imageName">): string {
+function outputBase(options: Pick<BuildOptions, "cwd" | "imageName">): string {
   return resolve(options.cwd, options.imageName);
 }
 
@@ -15,7 +15,7 @@ export function outputBase(options: Pick<BuildOptions, "cwd" | "imageName">): st
  * The lock file of an output name: `.NAME.dib-lock` beside the outputs, in the real
  * directory, so two spellings of the same `-o` meet at one lock.
  */
-export function outputLockFile(base: string): string {
+function outputLockFile(base: string): string {
   const dir = dirname(base);
   mkdirSync(dir, { recursive: true });
   return join(realpathSync(dir), `.${basename(base)}.dib-lock`);

@@ -9,7 +9,7 @@ export interface OptionSpec {
   takesValue: boolean;
 }
 
-export interface ParsedOption {
+interface ParsedOption {
   key: string;
   /** How it was written, for messages. */
   as: string;

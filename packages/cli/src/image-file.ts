@@ -30,7 +30,7 @@ const TYPES = [
 ] as const;
 
 /** One image definition of a YAML image file (DIB's `diskimage-builder` schema, §1.4). */
-export const imageDefinitionSchema = z.strictObject({
+const imageDefinitionSchema = z.strictObject({
   imagename: z.string().min(1).optional(),
   arch: z.enum(ARCHES).optional(),
   types: z.array(z.enum(TYPES)).optional(),

@@ -48,7 +48,7 @@ export interface HostOptions {
 const STDERR_TAIL_LINES = 20;
 
 /** Every process below `pid`, from the parent links in /proc (taken before any is signalled). */
-export function descendantsOf(pid: number): number[] {
+function descendantsOf(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;

@@ -10,7 +10,7 @@ type QemuImgStep = Extract<OutputStep, { via: "qemu-img" }>;
  * 1.2 GiB in use took 42 s instead of 62 s, with the same content (`qemu-img compare`) and
  * a size within 0.2 %. Where clusters sit in the file may differ from run to run.
  */
-export const QEMU_IMG_PARALLEL = ["-m", "8", "-W"] as const;
+const QEMU_IMG_PARALLEL = ["-m", "8", "-W"] as const;
 
 /** `qemu-img convert` from the raw image into the step's temporary file. */
 export function qemuImgConvertArgv(step: QemuImgStep, rawImage: string): string[] {

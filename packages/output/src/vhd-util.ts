@@ -5,7 +5,7 @@ import type { OutputStep } from "./plan.js";
 type VhdUtilStep = Extract<OutputStep, { via: "vhd-util" }>;
 
 /** The intermediate copy vhd-util converts in place (DIB's `NAME.vhd-intermediate`). */
-export function vhdIntermediate(step: VhdUtilStep): string {
+function vhdIntermediate(step: VhdUtilStep): string {
   return `${step.file}-intermediate`;
 }
 

@@ -10,7 +10,7 @@ import type { Host, Ledger, LoopOptions, RunOptions, RunResult } from "@dib/host
 
 const run = promisify(execFile);
 
-export interface FakeLedgerCall {
+interface FakeLedgerCall {
   op: "acquire" | "attachLoop" | "addPartitions" | "release";
   args: unknown[];
 }

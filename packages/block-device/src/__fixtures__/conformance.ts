@@ -2,9 +2,7 @@ import { readFileSync } from "node:fs";
 import { blockDeviceConformance } from "@dib/test";
 import { parse } from "yaml";
 
-export const { conformanceDir, configNames, configFile, expected, errorText } =
-  blockDeviceConformance;
-export type Expected = blockDeviceConformance.Expected;
+export const { configNames, configFile, expected, errorText } = blockDeviceConformance;
 
 /** The stock levels' YAML keys (the fixtures use them; the core knows no level). */
 export const STOCK_PLUGIN_NAMES = new Set([

@@ -22,7 +22,7 @@ export interface OutputInput {
   keepMounts?: readonly string[];
 }
 
-export function toBuildOutput(result: OutputResult): BuildOutput {
+function toBuildOutput(result: OutputResult): BuildOutput {
   return {
     type: result.type,
     path: result.path ?? result.image ?? result.file ?? "",

@@ -12,7 +12,7 @@ import { type BuildVariables, phaseEnvironment } from "../hook-env.js";
 import type { StepContext } from "../step-context.js";
 import type { HookTree } from "./hooks-step.js";
 
-export function breakpointsOf(options: BuildOptions): Breakpoints {
+function breakpointsOf(options: BuildOptions): Breakpoints {
   return {
     points: parseBreakpoints(options.breakpoints.join(",")),
     command: options.breakCmd ?? "bash",

@@ -20,7 +20,7 @@ import { Host, installInterruptHandler } from "@dib/host";
 import { type Command, InvalidArgumentError, Option } from "commander";
 
 /** `block-device graph --json`: the plan of a config, without a build. */
-export interface GraphJson {
+interface GraphJson {
   /** DIB's graph form of the config, exactly as DIB's graph has it. */
   config: BlockDeviceGraph["config"];
   /**
@@ -34,7 +34,7 @@ export interface GraphJson {
 }
 
 /** `block-device layout --json`: the partition table of each partitioning entry. */
-export type LayoutJson = PartitionTableLayout;
+type LayoutJson = PartitionTableLayout;
 
 /** The keys `effective` has and `given` lacks, per node name (what the build adds). */
 function addedDefaults(
@@ -52,7 +52,7 @@ function addedDefaults(
   return out;
 }
 
-export function graphJson(graph: BlockDeviceGraph): GraphJson {
+function graphJson(graph: BlockDeviceGraph): GraphJson {
   const config = graph.normalised ?? graph.config;
   return {
     config,
@@ -67,7 +67,7 @@ export function graphJson(graph: BlockDeviceGraph): GraphJson {
  * The partition tables a config makes, in 512-byte sectors, for the given params (the
  * disk is the local_loop a partitioning is based on: its `size`, else the image size).
  */
-export function layoutJson(graph: BlockDeviceGraph, params: BlockDeviceParams): LayoutJson[] {
+function layoutJson(graph: BlockDeviceGraph, params: BlockDeviceParams): LayoutJson[] {
   return planLayouts(graph, params);
 }
 

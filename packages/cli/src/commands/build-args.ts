@@ -5,7 +5,7 @@ import { CHECKSUM_ALGORITHMS, parseChecksumSetting } from "@dib/output";
 import { getopt, type OptionSpec } from "../getopt.js";
 
 /** How much the console shows: nothing but errors, phase lines (default), or every hook line too. */
-export type ConsoleLevel = "silent" | "phases" | "verbose";
+type ConsoleLevel = "silent" | "phases" | "verbose";
 
 export interface BuildDisplay {
   /** `--json`: one event per line on stdout instead of human output. */
@@ -68,7 +68,7 @@ const SPECS: OptionSpec[] = [
 ];
 
 /** What `-c` keeps: who we are, where programs are, how to reach the network. */
-export const CLEAR_ENV_KEEP = [
+const CLEAR_ENV_KEEP = [
   "HOME",
   "PATH",
   "USER",
@@ -119,7 +119,7 @@ function splitList(value: string): string[] {
 }
 
 /** The environment `-c` leaves: only CLEAR_ENV_KEEP. */
-export function clearedEnv(env: Env): Record<string, string> {
+function clearedEnv(env: Env): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const key of CLEAR_ENV_KEEP) {
     const value = env[key];
@@ -139,7 +139,7 @@ function shellQuote(word: string): string {
 }
 
 /** Image definition files are named `*.yaml`/`*.yml`; element names never are. */
-export function isImageFile(operand: string): boolean {
+function isImageFile(operand: string): boolean {
   return /\.ya?ml$/.test(operand);
 }
 

@@ -15,15 +15,6 @@ import {
 import { detailLines } from "../report-error.js";
 import { type BuildDisplay, type Env, parseBuildArgs } from "./build-args.js";
 
-export {
-  type BuildCommand,
-  type BuildDisplay,
-  CLEAR_ENV_KEEP,
-  clearedEnv,
-  parseBuildArgs,
-  parseChecksumSetting,
-} from "./build-args.js";
-
 /** `-t`'s types as the help lists them: @dib/output's, the list its errors give too. */
 function typeLines(indent: string, width: number): string {
   const lines: string[] = [];
@@ -122,7 +113,7 @@ function cliPackageDir(): string {
  * How hooks run `dib-cli`: the same node, with the built entry point, or from source
  * through tsx when this module is the TypeScript source.
  */
-export function cliCommand(): string[] {
+function cliCommand(): string[] {
   const self = fileURLToPath(import.meta.url);
   const pkg = cliPackageDir();
   if (self.endsWith(".ts")) {

@@ -13,7 +13,7 @@ import {
 import type { Command } from "commander";
 import { internalGroup } from "./elements.js";
 
-export interface LedgerObjectOptions {
+interface LedgerObjectOptions {
   /** The build directory (holds ledger.jsonl); else DIB_LEDGER_DIR. */
   ledgerDir?: string | undefined;
   runtime: string;
@@ -62,7 +62,7 @@ function target(
  * Records in the build's ledger a container or image a hook is about to make, so the
  * build's undo and `dib-cli cleanup` remove it even after a `kill -9`.
  */
-export async function holdRuntimeObject(
+async function holdRuntimeObject(
   object: string,
   name: string,
   options: LedgerObjectOptions & { host: Host },
@@ -77,7 +77,7 @@ export async function holdRuntimeObject(
 }
 
 /** Drops the ledger's record of a container or image the hook removed itself. */
-export function releaseRuntimeObject(
+function releaseRuntimeObject(
   object: string,
   name: string,
   options: LedgerObjectOptions & { host: Host },

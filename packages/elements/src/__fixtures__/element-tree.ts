@@ -6,7 +6,7 @@ import { basename, dirname, join } from "node:path";
 export type TreeNode = string | { content: string; mode: number } | { symlink: string };
 
 /** Writes `spec` (relative path → node) below `root`. */
-export function writeTree(root: string, spec: Record<string, TreeNode>): void {
+function writeTree(root: string, spec: Record<string, TreeNode>): void {
   for (const [path, node] of Object.entries(spec)) {
     const target = join(root, path);
     if (path.endsWith("/")) {
@@ -74,7 +74,7 @@ export function scratch(prefix = "dib-elements-"): { dir: string; remove: () => 
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export const EXECUTABLE = 0o755;
+const EXECUTABLE = 0o755;
 export const PLAIN = 0o644;
 export const script = (body = "echo hello"): TreeNode => ({
   content: `#!/bin/bash\nset -eu\n${body}\n`,
