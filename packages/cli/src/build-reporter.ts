@@ -1,4 +1,5 @@
 import { type BuildEvent, type BuildResult, logTimestamp } from "@dib/builder";
+import { formatBytes } from "@dib/output";
 import type { BuildDisplay } from "./commands/build-args.js";
 
 /** Where the reporter writes; a TTY gets a live progress line. */
@@ -31,17 +32,6 @@ function describeFailedStep(where: FailedStep): string {
 }
 
 const TAIL_LINES = 40;
-
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
 
 /**
  * `2.5s` under a minute, then `2m05s`, then `1h02m05s`. The value is rounded once, before

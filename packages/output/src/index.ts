@@ -16,6 +16,7 @@ export {
   ociPlatform,
   parseDockerTarget,
 } from "./docker-reference.js";
+export { formatBytes } from "./format-bytes.js";
 export {
   type DuEntry,
   formatImageUsage,

@@ -1,6 +1,7 @@
 import { statfsSync } from "node:fs";
 import { dirname } from "node:path";
 import { DibError } from "@dib/host";
+import { formatBytes } from "./format-bytes.js";
 
 const ENOSPC_TEXT = /No space left on device|ENOSPC|Disk quota exceeded|EDQUOT/i;
 
@@ -12,10 +13,6 @@ export function freeBytes(path: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 /**
@@ -53,7 +50,7 @@ export function outputSpaceError(error: unknown, file: string): unknown {
     `no space left on device (ENOSPC) while writing ${file}: the file system of ${dir} is full`,
     {
       hint: `free space there or write the image elsewhere with -o DIR/NAME; the partial file was removed${
-        freeBytes(dir) !== undefined ? ` (${mib(freeBytes(dir) as number)} free now)` : ""
+        freeBytes(dir) !== undefined ? ` (${formatBytes(freeBytes(dir) as number)} free now)` : ""
       }`,
       file,
       cause: error,

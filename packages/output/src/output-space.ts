@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { formatBytes } from "./format-bytes.js";
 import { freeBytes } from "./no-space.js";
 import { isOutputType } from "./output-types.js";
 
@@ -66,13 +67,9 @@ export function checkOutputSpace(
   return needed > free ? { directory, freeBytes: free, neededBytes: needed } : undefined;
 }
 
-function mib(bytes: number): string {
-  return `${Math.ceil(bytes / 2 ** 20)} MiB`;
-}
-
 /** The warning a build prints for a shortfall. */
 export function outputSpaceWarning(check: OutputSpaceCheck, types: readonly string[]): string {
-  return `${check.directory} has ${mib(check.freeBytes)} free, but the ${types.join(", ")} output${
+  return `${check.directory} has ${formatBytes(check.freeBytes)} free, but the ${types.join(", ")} output${
     types.length > 1 ? "s" : ""
-  } of this image need at least ${mib(check.neededBytes)}: writing ${types.length > 1 ? "them" : "it"} will fail with "No space left on device" (ENOSPC) unless space is freed there (or use -o elsewhere)`;
+  } of this image need at least ${formatBytes(check.neededBytes)}: writing ${types.length > 1 ? "them" : "it"} will fail with "No space left on device" (ENOSPC) unless space is freed there (or use -o elsewhere)`;
 }
