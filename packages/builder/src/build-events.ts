@@ -17,12 +17,22 @@ export interface PhaseTiming {
 }
 
 /**
+ * Where a step is in the build's plan, for an `[index/total]` counter: `index` counts from 1
+ * and includes the steps passed over; `total` is every planned step. Absent on the steps
+ * run before the build is planned (resolving the elements).
+ */
+export interface PlanPosition {
+  index?: number | undefined;
+  total?: number | undefined;
+}
+
+/**
  * Progress of a build, in the order things happen. A `phase` is any step of the plan
  * (see `planBuild`): hook phases are named like their directories (`install.d`), the
  * builder's own steps by what they do (`size`, `block-device-create`, `copy`, …).
  */
 export type BuildEvent =
-  | { type: "phase-start"; phase: string; where: "outside" | "chroot" | "builder" }
+  | ({ type: "phase-start"; phase: string; where: "outside" | "chroot" | "builder" } & PlanPosition)
   | { type: "phase-end"; phase: string; ms: number; ok: boolean }
   | { type: "script-start"; phase: string; script: string; element?: string | undefined }
   | {
@@ -42,7 +52,7 @@ export type BuildEvent =
     }
   | { type: "output"; output: BuildOutput }
   /** A planned step that did not run: its result came from the stage cache. */
-  | { type: "phase-skip"; phase: string; reason: string }
+  | ({ type: "phase-skip"; phase: string; reason: string } & PlanPosition)
   | StageCacheEvent
   | { type: "warning"; message: string };
 

@@ -5,6 +5,7 @@ export type {
   BuildEventListener,
   BuildOutput,
   PhaseTiming,
+  PlanPosition,
   StageCacheEvent,
 } from "./build-events.js";
 export { logTimestamp } from "./build-log.js";

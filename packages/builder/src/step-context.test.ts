@@ -27,6 +27,21 @@ describe("PlanCursor", () => {
     expect(cursor.timings.map((t) => t.phase)).toEqual(["elements", "workspace"]);
   });
 
+  it("counts each step in the plan, skipped ones too, once there is a plan", async () => {
+    const events: BuildEvent[] = [];
+    const cursor = new PlanCursor((e) => events.push(e));
+    await cursor.step("elements", async () => undefined);
+    cursor.setPlan(plan.steps);
+    await cursor.step("workspace", async () => undefined);
+    cursor.skip(plan.steps[2]?.name as string, "restored");
+    const total = plan.steps.length;
+    expect(events.filter((e) => e.type !== "phase-end")).toEqual([
+      { type: "phase-start", phase: "elements", where: "builder" },
+      { type: "phase-start", phase: "workspace", where: "builder", index: 2, total },
+      { type: "phase-skip", phase: plan.steps[2]?.name, reason: "restored", index: 3, total },
+    ]);
+  });
+
   it("refuses a step the plan does not have next, so the plan stays the truth", async () => {
     const cursor = new PlanCursor(() => {});
     await cursor.step("elements", async () => undefined);

@@ -1,5 +1,5 @@
 import { DibError, type Host, type Ledger } from "@dib/host";
-import type { BuildEvent, PhaseTiming } from "./build-events.js";
+import type { BuildEvent, PhaseTiming, PlanPosition } from "./build-events.js";
 import type { BuildOptions } from "./build-options.js";
 import type { PlannedStep } from "./build-plan.js";
 import type { Workspace } from "./workspace.js";
@@ -29,6 +29,7 @@ export class PlanCursor {
   /** The step running now (the one a failure happened in). */
   current: string | undefined;
   private steps: readonly PlannedStep[] = PRELUDE;
+  private planned = false;
   private next = 0;
 
   constructor(private readonly emit: (event: BuildEvent) => void) {}
@@ -40,6 +41,12 @@ export class PlanCursor {
       throw new DibError("DIB_INTERNAL", `the plan does not begin with ${done.join(", ")}`);
     }
     this.steps = steps;
+    this.planned = true;
+  }
+
+  /** The step just taken, counted in the plan (nothing before there is one). */
+  private position(): PlanPosition {
+    return this.planned ? { index: this.next, total: this.steps.length } : {};
   }
 
   /** The steps not run yet (for the failure report). */
@@ -68,7 +75,7 @@ export class PlanCursor {
       );
     }
     this.next++;
-    this.emit({ type: "phase-skip", phase: name, reason });
+    this.emit({ type: "phase-skip", phase: name, reason, ...this.position() });
   }
 
   async step<T>(name: string, run: () => Promise<T>): Promise<T> {
@@ -81,7 +88,7 @@ export class PlanCursor {
     }
     this.next++;
     const started = Date.now();
-    this.emit({ type: "phase-start", phase: name, where: planned.where });
+    this.emit({ type: "phase-start", phase: name, where: planned.where, ...this.position() });
     this.current = name;
     let ok = false;
     try {

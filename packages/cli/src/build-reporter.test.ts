@@ -3,7 +3,10 @@ import { describe, expect, it } from "vitest";
 import { BuildReporter, formatDuration } from "./build-reporter.js";
 import type { BuildDisplay } from "./commands/build-args.js";
 
-function reporter(display: Partial<BuildDisplay> = {}) {
+function reporter(
+  display: Partial<BuildDisplay> = {},
+  terminal: { isTTY?: boolean; columns?: number } = {},
+) {
   let text = "";
   let errText = "";
   const r = new BuildReporter(
@@ -11,10 +14,16 @@ function reporter(display: Partial<BuildDisplay> = {}) {
     {
       out: { write: (t: string) => (text += t) },
       err: { write: (t: string) => (errText += t) },
-      isTTY: false,
+      isTTY: terminal.isTTY ?? false,
+      columns: terminal.columns,
     },
   );
   return { r, text: () => text, errText: () => errText };
+}
+
+/** What a terminal shows on its last line: the text after the last carriage return. */
+function progressLine(text: string): string {
+  return (text.split("\r").at(-1) ?? "").replace("\x1b[2K", "");
 }
 
 /** A hook phase whose second script fails, as the builder reports it. */
@@ -66,6 +75,38 @@ describe("BuildReporter", () => {
     r.event({ type: "log", line: "apt says hello", stream: "stdout", phase: "install.d" });
     r.event({ type: "phase-end", phase: "install.d", ms: 2500, ok: true });
     expect(text()).toBe("  ok   install.d                  2.5s\n");
+  });
+
+  it("counts the running step in the plan on a terminal's progress line", () => {
+    const { r, text } = reporter({}, { isTTY: true });
+    r.event({ type: "phase-start", phase: "elements", where: "builder" });
+    expect(progressLine(text())).toMatch(/^… elements {2}0\.\ds$/);
+    r.event({ type: "phase-end", phase: "elements", ms: 10, ok: true });
+    r.event({ type: "phase-start", phase: "workspace", where: "builder", index: 2, total: 17 });
+    expect(progressLine(text())).toMatch(/^… \[2\/17\] workspace {2}0\.\ds$/);
+    r.event({ type: "phase-end", phase: "workspace", ms: 10, ok: true });
+    r.event({ type: "phase-skip", phase: "root.d", reason: "restored", index: 3, total: 17 });
+    r.event({ type: "phase-start", phase: "install.d", where: "chroot", index: 6, total: 17 });
+    r.event({ type: "script-start", phase: "install.d", script: "50-x", element: "e" });
+    expect(progressLine(text())).toMatch(/^… \[6\/17\] install\.d 50-x \(e\) {2}0\.\ds$/);
+    r.event({ type: "phase-end", phase: "install.d", ms: 2500, ok: true });
+    // The step's own line replaces the progress line; the counter is not left behind.
+    expect(progressLine(text())).toBe("  ok   install.d                  2.5s\n");
+    r.summary(result);
+  });
+
+  it("keeps the counter when a narrow terminal cuts the progress line", () => {
+    const { r, text } = reporter({}, { isTTY: true, columns: 24 });
+    r.event({ type: "phase-start", phase: "install.d", where: "chroot", index: 12, total: 31 });
+    r.event({ type: "script-start", phase: "install.d", script: "50-long-name", element: "e" });
+    expect(progressLine(text())).toBe("… [12/31] install.d 50…");
+    r.summary(result);
+  });
+
+  it("draws no progress line (and no counter) when stdout is not a terminal", () => {
+    const { r, text } = reporter();
+    r.event({ type: "phase-start", phase: "install.d", where: "chroot", index: 6, total: 17 });
+    expect(text()).toBe("");
   });
 
   it("streams hook output with timestamps when verbose", () => {

@@ -62,6 +62,8 @@ export class BuildReporter {
   private readonly tail: string[] = [];
   private phase: string | undefined;
   private phaseStarted = 0;
+  /** `[index/total]` of the running step in the build's plan, once there is a plan. */
+  private counter = "";
   private script: { name: string; element?: string | undefined } | undefined;
   /** The step whose phase-end said it failed (kept: `phase` is cleared at its end). */
   private failedStep: FailedStep | undefined;
@@ -167,6 +169,10 @@ export class BuildReporter {
       case "phase-start":
         this.phase = event.phase;
         this.phaseStarted = Date.now();
+        this.counter =
+          event.index !== undefined && event.total !== undefined
+            ? `[${event.index}/${event.total}] `
+            : "";
         this.script = undefined;
         this.failedStep = undefined;
         this.tail.length = 0;
@@ -283,7 +289,7 @@ export class BuildReporter {
     const script = this.script
       ? ` ${this.script.name}${this.script.element ? ` (${this.script.element})` : ""}`
       : "";
-    const text = `… ${this.phase}${script}  ${elapsed}`;
+    const text = `… ${this.counter}${this.phase}${script}  ${elapsed}`;
     const width = this.streams.columns ?? 80;
     return text.length >= width ? `${text.slice(0, width - 2)}…` : text;
   }
