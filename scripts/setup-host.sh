@@ -12,6 +12,7 @@ APT_PACKAGES=(
   busybox-static shellcheck python3-yaml git
   xorriso isolinux syslinux-common grub-efi-amd64-bin grub-common
   rpm dnf dnf-plugins-core createrepo-c podman buildah
+  qemu-user-static arch-test qemu-system-arm qemu-efi-aarch64 file
 )
 
 if [ "$(id -u)" -ne 0 ]; then

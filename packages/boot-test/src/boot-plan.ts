@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { overlayCommands } from "./disk-overlay.js";
+import type { GuestArch } from "./guest-arch.js";
 import { type Accel, type DirectKernel, qemuArgv } from "./qemu-argv.js";
 
 export interface BootPlanInput {
@@ -14,8 +15,10 @@ export interface BootPlanInput {
   cpus: number;
   /** Grow the disk the guest sees to this size (through an overlay). */
   resize?: string;
-  /** OVMF firmware for a UEFI boot. */
-  ovmf?: { code: string; varsTemplate: string };
+  /** The guest's architecture (default amd64). */
+  arch?: GuestArch;
+  /** UEFI firmware (OVMF, AAVMF) for a UEFI boot. */
+  uefiFirmware?: { code: string; varsTemplate: string };
   /** A fresh private directory for the overlay, the UEFI variables and the console socket. */
   workDir: string;
   qemu?: string;
@@ -46,12 +49,13 @@ export function planBoot(input: BootPlanInput): BootPlan {
     }
   }
   let uefi: { code: string; vars: string } | undefined;
-  if (input.ovmf) {
-    const vars = join(input.workDir, "OVMF_VARS.fd");
-    copies.push({ from: input.ovmf.varsTemplate, to: vars });
-    uefi = { code: input.ovmf.code, vars };
+  if (input.uefiFirmware) {
+    const vars = join(input.workDir, "UEFI_VARS.fd");
+    copies.push({ from: input.uefiFirmware.varsTemplate, to: vars });
+    uefi = { code: input.uefiFirmware.code, vars };
   }
   const qemu = qemuArgv({
+    ...(input.arch ? { arch: input.arch } : {}),
     qemu: input.qemu,
     accel: input.accel,
     memoryMiB: input.memoryMiB,

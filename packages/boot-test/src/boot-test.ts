@@ -15,7 +15,15 @@ import {
   waitForShell,
 } from "./console-protocol.js";
 import { checkResize, imageFormat } from "./disk-overlay.js";
-import { findOvmf } from "./ovmf.js";
+import {
+  checkAccel,
+  findUefiFirmware,
+  GUEST_MACHINES,
+  type GuestArch,
+  hostGuestArch,
+  isForeignGuest,
+} from "./guest-arch.js";
+import { imageArch } from "./image-arch.js";
 import type { Accel, DirectKernel } from "./qemu-argv.js";
 import { SerialConsole } from "./serial-console.js";
 
@@ -23,12 +31,20 @@ export interface BootTestOptions {
   host: Host;
   /** The disk image to boot (any format qemu-img knows). It is never written to. */
   image?: string;
-  /** Boot this kernel (and initrd) directly instead of, or as well as, a disk. */
+  /**
+   * Boot this kernel (and initrd) directly instead of, or as well as, a disk. Without an
+   * `append`, the command line puts the console on the architecture's first serial port.
+   */
   kernel?: DirectKernel;
   /** Boot this ISO from a CD-ROM drive (the iso element's NAME.iso); never written to. */
   cdrom?: string;
-  /** Boot through OVMF (UEFI) instead of SeaBIOS. */
+  /** Boot through OVMF (UEFI) instead of SeaBIOS (arm64 guests always boot through UEFI). */
   uefi?: boolean;
+  /**
+   * The guest's architecture. Unset: read from the image's EFI system partition (the UEFI
+   * loader on it), else the host's. A foreign architecture runs under TCG.
+   */
+  arch?: GuestArch;
   /** What counts as booted (default: a getty `login:` prompt). */
   expect?: RegExp | string;
   /** Log in on the serial console after the prompt. */
@@ -53,8 +69,8 @@ export interface BootTestOptions {
   cpus?: number;
   /** Boot a temporary copy-on-write overlay grown to this size (`20G`, `+5G`). */
   resize?: string;
-  /** Where the OVMF firmware is (default /usr/share/OVMF). */
-  ovmfDir?: string;
+  /** Where the UEFI firmware is (default /usr/share/OVMF, /usr/share/AAVMF for arm64). */
+  firmwareDir?: string;
   qemu?: string;
   /**
    * Where the boot's scratch directory (overlay, UEFI variables, console log) is made and
@@ -68,7 +84,7 @@ export interface BootTestOptions {
 }
 
 export type BootProgress =
-  | { kind: "started"; accel: Accel; firmware: "bios" | "uefi"; qemu: string[] }
+  | { kind: "started"; accel: Accel; firmware: "bios" | "uefi"; arch: GuestArch; qemu: string[] }
   /** The KVM guest made no progress (or QEMU could not run it): it is restarted under TCG. */
   | { kind: "accel-fallback"; from: "kvm"; to: "tcg"; reason: string }
   | { kind: "prompt"; secondsToPrompt: number }
@@ -85,6 +101,7 @@ export interface BootTestResult {
   ok: boolean;
   accel: Accel;
   firmware: "bios" | "uefi";
+  arch: GuestArch;
   /** From starting QEMU to the prompt; null when it never came. */
   secondsToPrompt: number | null;
   commandResults: CommandResult[];
@@ -97,6 +114,11 @@ export interface BootTestResult {
 
 export const CONSOLE_TAIL_LINES = 40;
 export const DEFAULT_TIMEOUT_MS: Record<Accel, number> = { kvm: 300_000, tcg: 600_000 };
+/**
+ * A guest of another architecture is emulated instruction by instruction: an arm64 Debian
+ * image takes several minutes to its prompt on a 2-core amd64 host.
+ */
+export const FOREIGN_TIMEOUT_MS = 1_200_000;
 /**
  * A KVM guest prints within seconds (firmware, GRUB, the kernel, systemd): a minute of
  * silence before the prompt means KVM hangs this guest, as it does on hosts where nested
@@ -155,14 +177,35 @@ export async function bootTest(options: BootTestOptions): Promise<BootTestResult
   const { host } = options;
   checkOptions(options);
   const prompt = toRegExp(options.expect);
-  const qemuBinary = options.qemu ?? "qemu-system-x86_64";
-  requireTools([qemuBinary, ...(options.image ? ["qemu-img"] : [])], "to boot-test an image");
-  const ovmf = options.uefi ? findOvmf(options.ovmfDir) : undefined;
-  const request = options.accel ?? "auto";
-  const accel = await resolveAccel(request, host, qemuBinary, {
-    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
-  });
+  if (options.image) requireTools(["qemu-img"], "to boot-test an image");
   const format = options.image ? (await imageFormat(host, options.image)).format : undefined;
+  const arch =
+    options.arch ??
+    (options.image && format
+      ? await imageArch(host, options.image, format, options.tmpDir)
+      : undefined) ??
+    hostGuestArch() ??
+    "amd64";
+  const qemuBinary = options.qemu ?? GUEST_MACHINES[arch].qemu;
+  requireTools([qemuBinary], `to boot-test an ${arch} image`);
+  // arm64 has no BIOS: its guests boot through UEFI firmware whatever was asked.
+  const uefi = options.uefi === true || GUEST_MACHINES[arch].machine.bios === undefined;
+  const uefiFirmware = uefi ? findUefiFirmware(arch, options.firmwareDir) : undefined;
+  const request = options.accel ?? "auto";
+  checkAccel(arch, request);
+  const foreign = isForeignGuest(arch);
+  // KVM runs only the host's own architecture: a foreign guest goes straight to TCG.
+  const accel = foreign
+    ? "tcg"
+    : await resolveAccel(request, host, qemuBinary, {
+        ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+      });
+  const run = {
+    ...options,
+    uefi,
+    arch,
+    ...(foreign && options.timeoutMs === undefined ? { timeoutMs: FOREIGN_TIMEOUT_MS } : {}),
+  };
 
   const workDir = mkdtempSync(join(options.tmpDir ?? tmpdir(), "dib-boot-"));
   const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
@@ -172,20 +215,29 @@ export async function bootTest(options: BootTestOptions): Promise<BootTestResult
     planBoot({
       image: options.image,
       imageFormat: format,
-      kernel: options.kernel,
+      ...(options.kernel
+        ? {
+            kernel: {
+              ...options.kernel,
+              append:
+                options.kernel.append ?? `console=${GUEST_MACHINES[arch].serialConsole},115200`,
+            },
+          }
+        : {}),
       ...(options.cdrom ? { cdrom: options.cdrom } : {}),
       accel: withAccel,
       memoryMiB: options.memoryMiB ?? 1024,
       cpus: options.cpus ?? 1,
       resize: options.resize,
-      ovmf,
+      arch,
+      ...(uefiFirmware ? { uefiFirmware } : {}),
       workDir,
       qemu: qemuBinary,
     });
   try {
     // Only a choice dib made is second-guessed: `--accel kvm` is what the user asked for.
     const watchKvm = request === "auto" && accel === "kvm";
-    const first = await runPlan(plan(accel), options, prompt, accel, {
+    const first = await runPlan(plan(accel), run, prompt, accel, {
       stallMs: watchKvm ? (options.kvmStallTimeoutMs ?? KVM_STALL_TIMEOUT_MS) : undefined,
     });
     if (first.stalled === undefined) return first.result;
@@ -193,7 +245,7 @@ export async function bootTest(options: BootTestOptions): Promise<BootTestResult
     host.debug(`boot-test: ${reason}; restarting the guest under TCG`);
     options.onProgress?.({ kind: "accel-fallback", from: "kvm", to: "tcg", reason });
     // The restart gets the whole timeout: the time lost went to an accelerator that hung.
-    const second = await runPlan(plan("tcg"), options, prompt, "tcg", {});
+    const second = await runPlan(plan("tcg"), run, prompt, "tcg", {});
     // The same guest talks under TCG: KVM is what hung it, whatever the probe said, and
     // later boots go straight to TCG. (A guest silent under TCG too is just broken.)
     if (second.result.consoleTail.length > 0) {
@@ -216,7 +268,7 @@ interface Attempt {
 
 async function runPlan(
   plan: BootPlan,
-  options: BootTestOptions,
+  options: BootTestOptions & { arch: GuestArch },
   prompt: RegExp,
   accel: Accel,
   watchdog: { stallMs?: number | undefined },
@@ -256,7 +308,7 @@ async function runPlan(
   const started = Date.now();
   const deadline = started + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS[accel]);
   const child = host.spawn(plan.qemu);
-  options.onProgress?.({ kind: "started", accel, firmware, qemu: plan.qemu });
+  options.onProgress?.({ kind: "started", accel, firmware, arch: options.arch, qemu: plan.qemu });
   let qemuStderr = "";
   child.stderr?.on("data", (chunk: Buffer | string) => {
     qemuStderr += chunk.toString();
@@ -309,6 +361,7 @@ async function runPlan(
       ok: why === undefined,
       accel,
       firmware,
+      arch: options.arch,
       secondsToPrompt,
       commandResults: results,
       consoleTail: console.tail(CONSOLE_TAIL_LINES),

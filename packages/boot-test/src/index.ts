@@ -19,6 +19,7 @@ export {
   bootTest,
   CONSOLE_TAIL_LINES,
   DEFAULT_TIMEOUT_MS,
+  FOREIGN_TIMEOUT_MS,
   KVM_STALL_TIMEOUT_MS,
 } from "./boot-test.js";
 export {
@@ -36,6 +37,16 @@ export {
 export { cleanConsoleLine } from "./console-text.js";
 export { checkResize, imageFormat, overlayCommands } from "./disk-overlay.js";
 export {
+  checkAccel,
+  findUefiFirmware,
+  GUEST_ARCHES,
+  GUEST_MACHINES,
+  type GuestArch,
+  type GuestMachine,
+  hostGuestArch,
+  isForeignGuest,
+} from "./guest-arch.js";
+export {
   bootTestCacheDir,
   type DebianGuestParts,
   debianGuestParts,
@@ -43,13 +54,13 @@ export {
   hostKernel,
   probeKernel,
 } from "./guest-kernel.js";
+export { archOfEfiListing, findEsp, imageArch } from "./image-arch.js";
 export {
   KVM_PROBE_TIMEOUT_MS,
   type KvmProbeOptions,
   type KvmProbeOutcome,
   probeKvm,
 } from "./kvm-probe.js";
-export { findOvmf, OVMF_DIR } from "./ovmf.js";
 export {
   type CpioEntry,
   cpioNewc,

@@ -137,13 +137,36 @@ describe("planBoot", () => {
       ...base,
       image: "/img/disk.raw",
       imageFormat: "raw",
-      ovmf: { code: "/fw/CODE.fd", varsTemplate: "/fw/VARS.fd" },
+      uefiFirmware: { code: "/fw/CODE.fd", varsTemplate: "/fw/VARS.fd" },
       workDir: "/tmp/w",
     });
-    expect(plan.copies).toEqual([{ from: "/fw/VARS.fd", to: "/tmp/w/OVMF_VARS.fd" }]);
+    expect(plan.copies).toEqual([{ from: "/fw/VARS.fd", to: "/tmp/w/UEFI_VARS.fd" }]);
     expect(values(plan.qemu, "-drive")[1]).toBe(
-      "if=pflash,format=raw,unit=1,file=/tmp/w/OVMF_VARS.fd",
+      "if=pflash,format=raw,unit=1,file=/tmp/w/UEFI_VARS.fd",
     );
+  });
+
+  it("boots an arm64 guest on QEMU's virt board through AAVMF, its CD on SCSI", () => {
+    const plan = planBoot({
+      ...base,
+      arch: "arm64",
+      image: "/img/arm64.qcow2",
+      imageFormat: "qcow2",
+      cdrom: "/out/arm64.iso",
+      uefiFirmware: {
+        code: "/usr/share/AAVMF/AAVMF_CODE.fd",
+        varsTemplate: "/usr/share/AAVMF/AAVMF_VARS.fd",
+      },
+      workDir: "/tmp/w",
+    });
+    expect(plan.qemu[0]).toBe("qemu-system-aarch64");
+    expect(values(plan.qemu, "-machine")).toEqual(["virt"]);
+    expect(values(plan.qemu, "-cpu")).toEqual(["max,pauth-impdef=on"]);
+    expect(values(plan.qemu, "-drive")[0]).toBe(
+      "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/AAVMF/AAVMF_CODE.fd",
+    );
+    expect(values(plan.qemu, "-device")).toContain("scsi-cd,drive=cd0,bus=scsi0.0,bootindex=0");
+    expect(values(plan.qemu, "-device")).not.toContain("ide-cd,drive=cd0,bootindex=0");
   });
 });
 

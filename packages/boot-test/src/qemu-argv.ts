@@ -1,3 +1,5 @@
+import { GUEST_MACHINES, type GuestArch } from "./guest-arch.js";
+
 export type Accel = "kvm" | "tcg";
 
 /** Boot a kernel and initrd straight from files (a ramdisk image), with no bootloader. */
@@ -8,14 +10,16 @@ export interface DirectKernel {
 }
 
 export interface QemuMachine {
-  /** The QEMU binary (default qemu-system-x86_64). */
+  /** The guest's architecture (default amd64): machine type, CPU, firmware, CD-ROM bus. */
+  arch?: GuestArch;
+  /** The QEMU binary (default: the architecture's qemu-system-*). */
   qemu?: string;
   accel: Accel;
   memoryMiB: number;
   cpus: number;
   /** The disk the guest boots from; with `-snapshot` nothing is written to it. */
   disk?: { file: string; format: string };
-  /** OVMF firmware: `vars` must be a private copy, the guest writes to it. */
+  /** UEFI firmware (OVMF, AAVMF): `vars` must be a private copy, the guest writes to it. */
   uefi?: { code: string; vars: string };
   kernel?: DirectKernel;
   /** An ISO in a CD-ROM drive, first in the firmware's boot order. */
@@ -27,12 +31,15 @@ export interface QemuMachine {
 /**
  * The QEMU command line for one test boot: no display, the first serial port on dib's
  * socket, a virtio disk and a virtio NIC on user networking (the guest gets 10.0.2.15 by
- * DHCP). BIOS guests get the i440fx machine most clouds still use, UEFI guests q35.
+ * DHCP). BIOS guests get the i440fx machine most clouds still use, UEFI guests q35; arm64
+ * guests the `virt` board with AAVMF, as arm64 clouds boot them.
  */
 export function qemuArgv(machine: QemuMachine): string[] {
-  const argv = [machine.qemu ?? "qemu-system-x86_64", "-name", "dib-boot-test"];
-  argv.push("-machine", machine.uefi ? "q35" : "pc");
-  argv.push("-accel", machine.accel, "-cpu", machine.accel === "kvm" ? "host" : "max");
+  const guest = GUEST_MACHINES[machine.arch ?? "amd64"];
+  const argv = [machine.qemu ?? guest.qemu, "-name", "dib-boot-test"];
+  const type = machine.uefi ? guest.machine.uefi : (guest.machine.bios ?? guest.machine.uefi);
+  argv.push("-machine", type);
+  argv.push("-accel", machine.accel, "-cpu", machine.accel === "kvm" ? "host" : guest.tcgCpu);
   argv.push("-m", String(machine.memoryMiB), "-smp", String(machine.cpus));
   argv.push("-nodefaults", "-display", "none", "-monitor", "none", "-no-reboot", "-snapshot");
   if (machine.uefi) {
@@ -49,12 +56,17 @@ export function qemuArgv(machine: QemuMachine): string[] {
     );
   }
   if (machine.cdrom) {
-    // bootindex puts the CD first for both SeaBIOS and OVMF (which would try the NIC too).
+    // bootindex puts the CD first for SeaBIOS, OVMF and AAVMF (which would try the NIC too).
     argv.push(
       "-drive",
       `file=${driveValue(machine.cdrom)},format=raw,if=none,id=cd0,media=cdrom,readonly=on`,
     );
-    argv.push("-device", "ide-cd,drive=cd0,bootindex=0");
+    if (guest.cdrom === "scsi") {
+      argv.push("-device", "virtio-scsi-pci,id=scsi0");
+      argv.push("-device", "scsi-cd,drive=cd0,bus=scsi0.0,bootindex=0");
+    } else {
+      argv.push("-device", "ide-cd,drive=cd0,bootindex=0");
+    }
   }
   argv.push("-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0");
   argv.push("-device", "virtio-rng-pci");

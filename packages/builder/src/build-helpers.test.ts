@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { eventLine } from "./build-log.js";
 import { rootWasDeployed } from "./build-steps.js";
 import { cliWrapperScript } from "./cli-wrapper.js";
-import { debianArch } from "./host-arch.js";
 import { installTypeEnvironment } from "./install-type.js";
 import { chooseBlockDeviceConfig } from "./steps/block-device-step.js";
 import { toBuildEvent } from "./steps/run-hooks.js";
@@ -79,15 +78,6 @@ describe("small pieces of the pipeline", () => {
     expect(cliWrapperScript(["/usr/bin/node", "/opt/dib cli/bin.js"])).toBe(
       "#!/bin/sh\n# dib-cli for this build's hooks (written by @dib/builder)\nexec '/usr/bin/node' '/opt/dib cli/bin.js' \"$@\"\n",
     );
-  });
-
-  it("maps uname -m to Debian architecture names", () => {
-    expect(["x86_64", "aarch64", "armv7l", "ppc64le"].map(debianArch)).toEqual([
-      "amd64",
-      "arm64",
-      "armhf",
-      "ppc64le",
-    ]);
   });
 
   it("turns phase-runner events into build events", () => {

@@ -11,4 +11,3 @@ export type {
 export { logTimestamp } from "./build-log.js";
 export type { BuildOptions, BuildOptionsInput, ChecksumAlgorithm } from "./build-options.js";
 export type { BuildPlan, PlannedStep, StepWhere } from "./build-plan.js";
-export { debianArch } from "./host-arch.js";

@@ -1,3 +1,5 @@
+import { debianArchName } from "./architecture.js";
+
 export interface ArgToElementsOptions {
   /** ARCH of the image (amd64, arm64, …): picks the default block-device element for `vm`. */
   arch?: string | undefined;
@@ -7,7 +9,8 @@ export interface ArgToElementsOptions {
   ramdiskElement?: string | undefined;
 }
 
-const EFI_ARCHES: ReadonlySet<string> = new Set(["arm64", "aarch64"]);
+/** Architectures whose firmware has no BIOS path: a `vm` defaults to an EFI layout. */
+const EFI_ONLY: ReadonlySet<string> = new Set(["arm64"]);
 
 /**
  * What the user's element arguments become before resolution (DIB's arg_to_elements):
@@ -21,7 +24,9 @@ export function argToElements(
 ): string[] {
   const elements = [...args];
   if (elements.includes("vm") && !elements.some((e) => e.startsWith("block-device-"))) {
-    elements.push(EFI_ARCHES.has(options.arch ?? "") ? "block-device-efi" : "block-device-mbr");
+    elements.push(
+      EFI_ONLY.has(debianArchName(options.arch ?? "")) ? "block-device-efi" : "block-device-mbr",
+    );
   }
   if (!options.skipBase) elements.unshift("base");
   if (options.ramdiskElement) elements.unshift(options.ramdiskElement);

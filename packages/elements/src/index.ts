@@ -1,3 +1,11 @@
+export {
+  ARCHITECTURES,
+  type Architecture,
+  architecture,
+  debianArchName,
+  findArchitecture,
+  runsNatively,
+} from "./architecture.js";
 export { type ArgToElementsOptions, argToElements } from "./arg-to-elements.js";
 export { blockDeviceConfigKey, selectBlockDeviceConfig } from "./block-device-config.js";
 export {

@@ -76,6 +76,27 @@ describe("squashPackageInstalls", () => {
     expect(result["install.d"]).toEqual({ install: [], uninstall: [["tool", "a"]] });
   });
 
+  it("compares architectures by what they name: aarch64 is arm64, x86_64 is amd64", () => {
+    const elements = [
+      {
+        name: "k",
+        packageInstalls: [
+          of({
+            "linux-image-arm64": { arch: "arm64" },
+            "grub2-efi-aa64": { arch: "aarch64" },
+            "grub-pc": { "not-arch": "aarch64" },
+            "linux-image-amd64": { arch: "x86_64" },
+          }),
+        ],
+      },
+    ];
+    const names = (arch: string) =>
+      squashPackageInstalls(elements, { ARCH: arch })["install.d"]?.install.map(([p]) => p);
+    expect(names("aarch64")).toEqual(["linux-image-arm64", "grub2-efi-aa64"]);
+    expect(names("arm64")).toEqual(["linux-image-arm64", "grub2-efi-aa64"]);
+    expect(names("amd64")).toEqual(["grub-pc", "linux-image-amd64"]);
+  });
+
   it("fails on an architecture filter without ARCH, and on a when variable that is not set", () => {
     expect(() =>
       squashPackageInstalls([{ name: "e", packageInstalls: [of({ p: { arch: "amd64" } })] }], {}),

@@ -1,4 +1,5 @@
 import { DibError } from "@dib/errors";
+import { debianArchName } from "./architecture.js";
 import {
   PACKAGE_INSTALL_PHASES,
   type PackageInstallPhase,
@@ -93,8 +94,11 @@ export function ruleApplies(
         hint: `element '${element}' filters packages by architecture; set ARCH (e.g. amd64)`,
       });
     }
-    if (rule.arch !== undefined && !rule.arch.includes(arch)) return false;
-    if (rule.notArch?.includes(arch)) return false;
+    // Names compared as architectures, not strings: `arch: aarch64` and ARCH=arm64 match
+    // (DIB compares the strings, so an rpm-style list misses a Debian-style ARCH).
+    const same = (name: string) => debianArchName(name) === debianArchName(arch);
+    if (rule.arch !== undefined && !rule.arch.some(same)) return false;
+    if (rule.notArch?.some(same)) return false;
   }
   if (rule.dibPythonVersion !== undefined && rule.dibPythonVersion !== env.DIB_PYTHON_VERSION) {
     return false;

@@ -1,6 +1,24 @@
 // DibError lives in @dib/errors (no dependencies); re-exported so existing imports keep working.
 export { DibError, type DibErrorOptions, isDibError, toDibError } from "@dib/errors";
 export {
+  BINFMT_CONF_DIRS,
+  BINFMT_DIR,
+  type BinfmtDefinition,
+  type BinfmtEntry,
+  binfmtEnabled,
+  binfmtHex,
+  binfmtMounted,
+  binfmtRegisterLine,
+  entryMatches,
+  entryServesChroots,
+  type ForeignArchSupport,
+  findQemuBinfmtDefinition,
+  foreignArchSupport,
+  parseBinfmtDefinition,
+  parseBinfmtEntry,
+  readBinfmtEntries,
+} from "./binfmt.js";
+export {
   formatArgv,
   Host,
   type HostOptions,

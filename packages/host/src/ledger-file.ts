@@ -20,7 +20,9 @@ export type LedgerResource =
    * `dib-cli internal ledger-hold` before it creates it): removed with the runtime's own
    * `rm -f` / `rmi -f`, by the name the hook gave it.
    */
-  | { kind: "runtime-object"; runtime: ContainerRuntime; object: RuntimeObjectKind; name: string };
+  | { kind: "runtime-object"; runtime: ContainerRuntime; object: RuntimeObjectKind; name: string }
+  /** A binfmt_misc entry the build registered (an emulator for a foreign architecture). */
+  | { kind: "binfmt"; name: string };
 
 /** The container runtimes whose objects the ledger can remove. */
 export const CONTAINER_RUNTIMES = ["podman", "buildah", "docker"] as const;
@@ -106,6 +108,8 @@ export function describeResource(r: LedgerResource): string {
       return `lock ${r.file}`;
     case "runtime-object":
       return `${r.runtime} ${r.object} ${r.name}`;
+    case "binfmt":
+      return `binfmt_misc entry ${r.name}`;
   }
 }
 

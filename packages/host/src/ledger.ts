@@ -13,6 +13,13 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { DibError } from "@dib/errors";
+import {
+  BINFMT_DIR,
+  type BinfmtDefinition,
+  binfmtMounted,
+  registerBinfmt,
+  unregisterBinfmt,
+} from "./binfmt.js";
 import type { Host } from "./host.js";
 import {
   type ContainerRuntime,
@@ -349,6 +356,18 @@ export class Ledger {
     return mine.length;
   }
 
+  /**
+   * Registers a binfmt_misc entry (an emulator for a foreign architecture) under the
+   * definition's name; undo and `dib-cli cleanup` remove it again. binfmt_misc must be
+   * mounted (mount it through `mount` first, so that is undone too).
+   */
+  async registerBinfmt(def: BinfmtDefinition): Promise<Held<{ name: string }>> {
+    return this.acquire({ kind: "binfmt", name: def.name }, async () => {
+      registerBinfmt(def);
+      return { name: def.name };
+    });
+  }
+
   // ---- undo ----------------------------------------------------------------------
 
   /**
@@ -404,6 +423,22 @@ export class Ledger {
         return;
       case "runtime-object":
         return this.removeRuntimeObject(r);
+      case "binfmt":
+        return this.removeBinfmt(r.name);
+    }
+  }
+
+  /**
+   * Removes a binfmt_misc entry. Entries outlive an unmount of binfmt_misc (another
+   * build's, say), so it is mounted again for the removal when it has to be.
+   */
+  private async removeBinfmt(name: string): Promise<void> {
+    if (binfmtMounted()) return unregisterBinfmt(name);
+    await this.host.run(["mount", "-t", "binfmt_misc", "binfmt_misc", BINFMT_DIR]);
+    try {
+      unregisterBinfmt(name);
+    } finally {
+      await this.host.run(["umount", BINFMT_DIR], { allowFailure: true });
     }
   }
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import {
   describeProgress,
   formatBootResult,
+  guestArch,
   parseLogin,
   parsePositive,
   registerBootTestCommand,
@@ -14,12 +15,20 @@ const passed: BootTestResult = {
   ok: true,
   accel: "tcg",
   firmware: "bios",
+  arch: "amd64",
   secondsToPrompt: 41.2,
   commandResults: [{ command: "uname -r", output: "6.1.0-28-amd64", exitCode: 0 }],
   consoleTail: ["debian login: "],
 };
 
 describe("dib-cli boot-test", () => {
+  it("takes --arch in any of -a's spellings, and only what it can boot", () => {
+    expect(guestArch("aarch64")).toBe("arm64");
+    expect(guestArch("x86_64")).toBe("amd64");
+    expect(() => guestArch("s390x")).toThrow(/boot-test boots amd64 and arm64 guests/);
+    expect(() => guestArch("vax")).toThrow(expect.objectContaining({ code: "DIB_UNKNOWN_ARCH" }));
+  });
+
   it("splits --login at the first colon, so a password may contain colons", () => {
     expect(parseLogin("devuser:se:cret")).toEqual({ user: "devuser", password: "se:cret" });
     expect(parseLogin("root:")).toEqual({ user: "root", password: "" });
@@ -74,8 +83,25 @@ describe("dib-cli boot-test", () => {
   });
 
   it("says on stderr when QEMU started, and that TCG is slow", () => {
-    expect(describeProgress({ kind: "started", accel: "tcg", firmware: "uefi", qemu: [] })).toBe(
-      "boot-test: QEMU started (UEFI, tcg: no usable KVM, this is slow)",
+    expect(
+      describeProgress({
+        kind: "started",
+        accel: "tcg",
+        firmware: "uefi",
+        arch: "amd64",
+        qemu: [],
+      }),
+    ).toBe("boot-test: QEMU started (UEFI, tcg: no usable KVM, this is slow)");
+    expect(
+      describeProgress({
+        kind: "started",
+        accel: "tcg",
+        firmware: "uefi",
+        arch: "arm64",
+        qemu: [],
+      }),
+    ).toBe(
+      "boot-test: QEMU started (arm64, UEFI, tcg: emulating another architecture, this is slow)",
     );
     expect(describeProgress({ kind: "prompt", secondsToPrompt: 12.5 })).toBe(
       "boot-test: prompt after 12.5 s",

@@ -4,8 +4,12 @@ import {
   type BootTestResult,
   bootTest,
   checkResize,
+  GUEST_ARCHES,
+  type GuestArch,
+  isForeignGuest,
   type LoginCredentials,
 } from "@dib/boot-test";
+import { architecture } from "@dib/elements";
 import { DibError, Host, installInterruptHandler } from "@dib/host";
 import { type Command, Option } from "commander";
 
@@ -31,7 +35,7 @@ export function parsePositive(flag: string, value: string): number {
 /** What a person reads after a boot test: the time to the prompt, each command, the verdict. */
 export function formatBootResult(result: BootTestResult, what: string): string[] {
   const lines: string[] = [];
-  const mode = `${result.firmware === "uefi" ? "UEFI" : "BIOS"}, ${result.accel}${result.accelFallback ? " after KVM made no progress" : ""}`;
+  const mode = `${result.arch === "amd64" ? "" : `${result.arch}, `}${result.firmware === "uefi" ? "UEFI" : "BIOS"}, ${result.accel}${result.accelFallback ? " after KVM made no progress" : ""}`;
   if (result.secondsToPrompt !== null) {
     lines.push(`${what} reached the prompt after ${result.secondsToPrompt} s (${mode})`);
   }
@@ -67,7 +71,7 @@ export function formatBootResult(result: BootTestResult, what: string): string[]
 export function describeProgress(event: BootProgress): string {
   switch (event.kind) {
     case "started":
-      return `boot-test: QEMU started (${event.firmware === "uefi" ? "UEFI" : "BIOS"}, ${event.accel}${event.accel === "tcg" ? ": no usable KVM, this is slow" : ""})`;
+      return `boot-test: QEMU started (${event.arch === "amd64" ? "" : `${event.arch}, `}${event.firmware === "uefi" ? "UEFI" : "BIOS"}, ${event.accel}${event.accel === "tcg" ? (isForeignGuest(event.arch) ? ": emulating another architecture, this is slow" : ": no usable KVM, this is slow") : ""})`;
     case "accel-fallback":
       return `boot-test: ${event.reason}; restarting the guest under TCG`;
     case "prompt":
@@ -81,6 +85,7 @@ export function describeProgress(event: BootProgress): string {
 
 interface BootTestFlags {
   uefi?: boolean;
+  arch?: string;
   expect?: string;
   login?: string;
   run: string[];
@@ -98,6 +103,22 @@ interface BootTestFlags {
   trace?: boolean;
 }
 
+/** `--arch` in any spelling dib's `-a` takes, as one of the architectures boot-test boots. */
+export function guestArch(value: string): GuestArch {
+  const name = architecture(value, "--arch").name;
+  const known: readonly string[] = GUEST_ARCHES;
+  if (!known.includes(name)) {
+    throw new DibError(
+      "DIB_BAD_ARGUMENT",
+      `--arch ${value}: boot-test boots ${GUEST_ARCHES.join(" and ")} guests`,
+      {
+        hint: "build and boot images of another architecture on a host of that architecture",
+      },
+    );
+  }
+  return name as GuestArch;
+}
+
 export function registerBootTestCommand(program: Command): void {
   program
     .command("boot-test")
@@ -105,7 +126,11 @@ export function registerBootTestCommand(program: Command): void {
       "boot an image in QEMU (the image is never modified), wait for the login prompt, optionally log in on the serial console and run commands",
     )
     .argument("[image]", "the disk image (qcow2, raw, vmdk …); not needed with --kernel or --cdrom")
-    .option("--uefi", "boot through OVMF (UEFI) instead of SeaBIOS")
+    .option("--uefi", "boot through OVMF (UEFI) instead of SeaBIOS (arm64: always AAVMF)")
+    .option(
+      "--arch <arch>",
+      "the guest's architecture: amd64 or arm64 (aarch64) (default: read from the image's EFI partition, else the host's)",
+    )
     .option("--expect <regex>", "what counts as booted (default: a `login:` prompt)")
     .option("--login <user:password>", "log in on the serial console once the prompt is there")
     .option(
@@ -132,7 +157,10 @@ export function registerBootTestCommand(program: Command): void {
     )
     .option("--kernel <file>", "boot this kernel directly (a ramdisk image's .kernel)")
     .option("--initrd <file>", "the initrd for --kernel")
-    .option("--append <cmdline>", "the kernel command line for --kernel", "console=ttyS0,115200")
+    .option(
+      "--append <cmdline>",
+      "the kernel command line for --kernel (default: console=ttyS0,115200; ttyAMA0 on arm64)",
+    )
     .option("--cdrom <file.iso>", "boot this ISO from a CD-ROM drive (the iso element's NAME.iso)")
     .option("--console", "show the guest's serial console on stderr while it runs")
     .option("--json", "print the result as JSON")
@@ -153,6 +181,7 @@ export function registerBootTestCommand(program: Command): void {
           : undefined,
         ...(flags.cdrom ? { cdrom: flags.cdrom } : {}),
         uefi: flags.uefi === true,
+        ...(flags.arch === undefined ? {} : { arch: guestArch(flags.arch) }),
         expect: flags.expect,
         login: flags.login === undefined ? undefined : parseLogin(flags.login),
         commands: flags.run,

@@ -1,7 +1,7 @@
 import { kvmStatusFrom } from "@dib/boot-test";
-import { Host } from "@dib/host";
+import { type ForeignArchSupport, Host } from "@dib/host";
 import { describe, expect, it } from "vitest";
-import { runDoctor } from "./doctor.js";
+import { foreignArchChecks, runDoctor } from "./doctor.js";
 
 const host = new Host({ log: () => {} });
 
@@ -36,4 +36,72 @@ describe("dib-cli doctor: kvm", () => {
       "unusable: no /dev/kvm; boot tests use TCG (slower)",
     );
   });
+});
+
+describe("dib-cli doctor: foreign architectures", () => {
+  const definition = {
+    name: "qemu-aarch64",
+    type: "M",
+    offset: "",
+    magic: "\\x7f",
+    mask: "\\xff",
+    interpreter: "/usr/libexec/qemu-binfmt/aarch64-binfmt-P",
+    flags: "OPF",
+    file: "/usr/lib/binfmt.d/qemu-aarch64.conf",
+  };
+  const build = (s: Partial<ForeignArchSupport>) =>
+    foreignArchChecks(() => ({
+      qemu: "aarch64",
+      interpreterPresent: false,
+      mounted: false,
+      enabled: false,
+      entries: [],
+      ...s,
+    })).find((c) => c.name === "build arm64 images");
+
+  it.runIf(process.arch === "x64")("says what to install when the emulator is missing", () => {
+    expect(build({})).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining("apt-get install qemu-user-static"),
+    });
+  });
+
+  it.runIf(process.arch === "x64")(
+    "names the entry that runs arm64 programs, or that builds register one",
+    () => {
+      const entry = {
+        name: "qemu-aarch64",
+        enabled: true,
+        interpreter: definition.interpreter,
+        flags: "POF",
+        offset: 0,
+        magic: "7f",
+        mask: "ff",
+      };
+      expect(
+        build({
+          definition,
+          interpreterPresent: true,
+          mounted: true,
+          enabled: true,
+          entries: [entry],
+          serving: entry,
+        })?.detail,
+      ).toMatch(
+        /^\/usr\/libexec\/qemu-binfmt\/aarch64-binfmt-P through binfmt_misc entry qemu-aarch64/,
+      );
+      expect(build({ definition, interpreterPresent: true })).toMatchObject({
+        ok: true,
+        detail: expect.stringContaining(
+          "each build registers a binfmt_misc entry for it (binfmt_misc not mounted now)",
+        ),
+      });
+      expect(
+        build({ definition, interpreterPresent: true, mounted: true, enabled: false }),
+      ).toMatchObject({
+        ok: false,
+        detail: expect.stringContaining("switched off"),
+      });
+    },
+  );
 });

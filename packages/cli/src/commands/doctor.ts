@@ -1,5 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
-import { Host, toolStatus } from "@dib/host";
+import { findUefiFirmware, GUEST_ARCHES, GUEST_MACHINES, hostGuestArch } from "@dib/boot-test";
+import { architecture } from "@dib/elements";
+import {
+  BINFMT_DIR,
+  type ForeignArchSupport,
+  findTool,
+  foreignArchSupport,
+  Host,
+  toolStatus,
+} from "@dib/host";
 import type { Command } from "commander";
 
 /** Tools a default build (debian-minimal vm → qcow2) cannot do without. */
@@ -129,6 +138,7 @@ export async function runDoctor(host: Host, probes: DoctorProbes = {}): Promise<
       detail: kvm ? "/dev/kvm present (not probed)" : "no /dev/kvm: boot-test uses TCG (slower)",
     });
   }
+  checks.push(...foreignArchChecks());
   for (const [list, required] of [
     [REQUIRED_TOOLS, true],
     [OPTIONAL_TOOLS, false],
@@ -141,6 +151,55 @@ export async function runDoctor(host: Host, probes: DoctorProbes = {}): Promise<
         detail: t.path ?? `missing: apt-get install ${t.debianPackage ?? t.tool}`,
       });
     }
+  }
+  return checks;
+}
+
+/**
+ * Whether images of the other architecture boot-test knows (arm64 on amd64 hosts, amd64 on
+ * arm64 ones) can be built here (QEMU's user-mode emulator through binfmt_misc) and booted
+ * (qemu-system and its UEFI firmware).
+ */
+export function foreignArchChecks(
+  support: (qemu: string) => ForeignArchSupport = foreignArchSupport,
+): DoctorCheck[] {
+  const host = hostGuestArch();
+  const checks: DoctorCheck[] = [];
+  for (const arch of GUEST_ARCHES.filter((a) => a !== host)) {
+    const { qemu } = architecture(arch);
+    const s = support(qemu);
+    const archTest = findTool("arch-test") !== undefined;
+    let ok = false;
+    let detail: string;
+    if (!s.definition || !s.interpreterPresent) {
+      detail = `no: apt-get install qemu-user-static arch-test (QEMU's ${qemu} emulator runs the image's programs)`;
+    } else if (s.mounted && !s.enabled) {
+      detail = `no: binfmt_misc is switched off (echo 1 > ${BINFMT_DIR}/status)`;
+    } else {
+      ok = true;
+      detail = s.serving
+        ? `${s.serving.interpreter} through binfmt_misc entry ${s.serving.name}`
+        : `${s.definition.interpreter}; each build registers a binfmt_misc entry for it (${s.mounted ? "none registered now" : "binfmt_misc not mounted now"}) and removes it after`;
+      if (!archTest) detail += "; without arch-test the bootstrap uses debootstrap, not mmdebstrap";
+    }
+    checks.push({ name: `build ${arch} images`, ok, required: false, detail });
+    const machine = GUEST_MACHINES[arch];
+    const qemuPath = findTool(machine.qemu);
+    let firmware: string | undefined;
+    try {
+      firmware = findUefiFirmware(arch).code;
+    } catch {
+      firmware = undefined;
+    }
+    const bootable = qemuPath !== undefined && firmware !== undefined;
+    checks.push({
+      name: `boot-test ${arch} images`,
+      ok: bootable,
+      required: false,
+      detail: bootable
+        ? `${machine.qemu} (TCG) with ${firmware}`
+        : `no: apt-get install ${[qemuPath ? "" : machine.qemu === "qemu-system-aarch64" ? "qemu-system-arm" : "qemu-system-x86", firmware ? "" : machine.uefiFirmware.package].filter(Boolean).join(" ")}`,
+    });
   }
   return checks;
 }

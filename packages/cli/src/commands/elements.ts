@@ -3,9 +3,9 @@ import { writeFile } from "node:fs/promises";
 import { machine } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { debianArch } from "@dib/builder";
 import {
   type DiscoveredElement,
+  debianArchName,
   describeSource,
   discoverElements,
   type Element,
@@ -207,7 +207,7 @@ export function registerElementsCommand(
     ) => {
       const io = output(command);
       const resolved = resolveImageElements(names, await ctx.catalog(opts.elementsPath, io), {
-        arch: opts.arch ?? ctx.env.ARCH ?? debianArch(machine()),
+        arch: opts.arch ?? ctx.env.ARCH ?? debianArchName(machine()),
         skipBase: opts.skipBase ?? false,
       });
       if (opts.json) {
