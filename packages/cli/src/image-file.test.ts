@@ -1,3 +1,4 @@
+import { parseOutputTypes } from "@dib/output";
 import { describe, expect, it } from "vitest";
 import { parseBuildArgs } from "./commands/build-args.js";
 import {
@@ -50,6 +51,16 @@ describe("parseImageFile", () => {
     );
     expect(() => parseImageFile("- arch: i386\n", "i.yaml")).toThrow(/at 0\.arch/);
     expect(() => parseImageFile("imagename: x\n", "i.yaml")).toThrow(/invalid image definition/);
+  });
+
+  it("takes `types` as -t does: every type @dib/output knows, the others refused by its parser", () => {
+    const [definition] = parseImageFile("- types: [vpc, qed, aci]\n  elements: [vm]\n", "i.yaml");
+    const argv = imageInvocation({ imagename: "x", ...definition }).argv;
+    expect(argv).toEqual(["-o", "x", "-t", "vpc,qed,aci", "--", "vm"]);
+    const parsed = parseBuildArgs(argv, { HOME: "/h" }, "/w");
+    const types = parsed.kind === "build" ? parsed.options.imageTypes : [];
+    expect(() => parseOutputTypes(types ?? [])).toThrow(/unknown output type: aci/);
+    expect(parseOutputTypes(["vpc", "qed"])).toEqual(["vpc", "qed"]);
   });
 });
 

@@ -49,8 +49,6 @@ export interface HookEnvironmentInput {
   blockDevice?: BlockDeviceFacts;
   /** DIB_IMAGE_SIZE after sizing, in KiB. */
   imageSizeKiB?: number;
-  /** TMP_IMAGE_PATH, known after the image is unmounted. */
-  tmpImagePath?: string;
   /** The build's command-line arguments (DIB_ARGS). */
   args: readonly string[];
   /** The environment the build started with; its DIB_* variables become DIB_ENV. */
@@ -160,7 +158,8 @@ export function hookEnvironment(input: HookEnvironmentInput): Record<string, str
   };
   set("DIB_LOCKFILES", input.lockfiles);
   set("OUT_IMAGE_PATH", input.outImagePath);
-  set("TMP_IMAGE_PATH", input.tmpImagePath);
+  // No TMP_IMAGE_PATH: DIB sets it after the image is unmounted, past the last hook phase,
+  // so no hook ever sees it.
   set("DIB_IMAGE_SIZE", input.imageSizeKiB === undefined ? undefined : String(input.imageSizeKiB));
   set("_LIB", input.lib);
   set("DIB_PYTHON_EXEC", input.pythonExec);
