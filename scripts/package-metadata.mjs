@@ -2,7 +2,8 @@
 // Keeps the publishing metadata of every workspace package in step with the root
 // package.json, the one place it is written: licence, repository (with the package's
 // directory), homepage, bugs and engines, plus a copy of the root LICENSE in each package
-// folder (npm puts a package's own LICENSE in its tarball whatever `files` says).
+// folder (npm puts a package's own LICENSE in its tarball whatever `files` says). Every
+// package's keywords name `diskimage-builder` (the rest are the package's own).
 //
 // usage: node scripts/package-metadata.mjs          write what differs
 //        node scripts/package-metadata.mjs --check  list what differs and exit 1 (CI)
@@ -16,6 +17,7 @@ const check = process.argv.includes("--check");
 const root = JSON.parse(readFileSync(join(top, "package.json"), "utf8"));
 const licenseText = readFileSync(join(top, "LICENSE"), "utf8");
 const { license, repository, homepage, bugs, engines } = root;
+const KEYWORD = "diskimage-builder";
 
 const listing = JSON.parse(
   execFileSync("pnpm", ["-r", "ls", "--depth", "-1", "--json"], { cwd: top, encoding: "utf8" }),
@@ -44,6 +46,7 @@ for (const pkg of listing.filter(
     if (key === "description") Object.assign(out, want);
   }
   if (!("description" in json)) Object.assign(out, want);
+  if (!out.keywords?.includes(KEYWORD)) out.keywords = [KEYWORD, ...(out.keywords ?? [])];
   const next = `${JSON.stringify(out, null, 2)}\n`;
   if (next !== text) {
     drift.push(`${directory}/package.json`);
@@ -60,7 +63,7 @@ if (drift.length === 0) {
   process.stdout.write("package-metadata: every package is in step with the root\n");
 } else if (check) {
   process.stderr.write(
-    `package-metadata: ${drift.length} file(s) differ from the root package.json and LICENSE:\n  ${drift.join("\n  ")}\nrun: node scripts/package-metadata.mjs\n`,
+    `package-metadata: ${drift.length} file(s) differ from the root package.json and LICENSE (or lack the ${KEYWORD} keyword):\n  ${drift.join("\n  ")}\nrun: node scripts/package-metadata.mjs\n`,
   );
   process.exit(1);
 } else {
