@@ -3,14 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isRoot, rootOnlyReason, runCli, seedBootstrapCache, testImageCache } from "@dib/test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  isRoot,
-  rootOnlyReason,
-  runCli,
-  seedBootstrapCache,
-  testImageCache,
-} from "../src/index.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const fixtures = join(repo, "packages/builder/src/__fixtures__/elements");

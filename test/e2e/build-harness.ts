@@ -11,14 +11,8 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cliEntry, expectHostClean, type HostSnapshot, hostSnapshot, runCli } from "@dib/test";
 import { expect } from "vitest";
-import {
-  cliEntry,
-  expectHostClean,
-  type HostSnapshot,
-  hostSnapshot,
-  runCli,
-} from "../src/index.js";
 
 /*
  * What the end-to-end failure tests share: facts about the host (mounts, loop devices,

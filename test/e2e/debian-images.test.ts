@@ -3,9 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BootTestOptions, bootTest } from "../../packages/boot-test/src/index.js";
-import { Host } from "../../packages/host/src/index.js";
+import { type BootTestOptions, bootTest } from "@dib/boot-test";
+import { Host } from "@dib/host";
 import {
   expectHostClean,
   hostSnapshot,
@@ -13,7 +12,8 @@ import {
   rootOnlyReason,
   runCli,
   testImageCache,
-} from "../src/index.js";
+} from "@dib/test";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
  * The point of dib: `dib-cli debian-minimal vm` gives an image that boots. Six images are

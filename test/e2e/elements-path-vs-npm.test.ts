@@ -15,8 +15,6 @@ import {
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   expectHostClean,
   type HostSnapshot,
@@ -24,7 +22,9 @@ import {
   isRoot,
   rootOnlyReason,
   runCli,
-} from "../src/index.js";
+} from "@dib/test";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /*
  * An element set must build the same image whether dib finds it in an ELEMENTS_PATH

@@ -9,8 +9,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isRoot, rootOnlyReason, runCli } from "@dib/test";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { isRoot, rootOnlyReason, runCli } from "../src/index.js";
 import {
   buildDirsOf,
   type Case,

@@ -14,8 +14,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isRoot, rootOnlyReason, runCli } from "@dib/test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isRoot, rootOnlyReason, runCli } from "../src/index.js";
 import {
   buildDirsOf,
   type Case,

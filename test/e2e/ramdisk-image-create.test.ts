@@ -3,8 +3,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   cliEntry,
   expectHostClean,
@@ -15,7 +13,9 @@ import {
   runCli,
   seedBootstrapCache,
   testImageCache,
-} from "../src/index.js";
+} from "@dib/test";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /*
  * One real Debian bookworm ramdisk build through the ramdisk-image-create bin, with a test

@@ -4,9 +4,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
+import { rootOnlyReason } from "@dib/test";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rootOnlyReason } from "../src/index.js";
 
 /**
  * yum-minimal's bootstrap with the host's real dnf and rpm: small RPMs built here with

@@ -10,15 +10,15 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   expectHostClean,
   type HostSnapshot,
   hostSnapshot,
   rootOnlyReason,
   runCli,
-} from "../src/index.js";
+} from "@dib/test";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   heldInLedger,
   killAll,

@@ -12,7 +12,6 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   expectHostClean,
   type HostSnapshot,
@@ -21,7 +20,8 @@ import {
   rootOnlyReason,
   runCli,
   testImageCache,
-} from "../src/index.js";
+} from "@dib/test";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
  * One bookworm build with every element of this group (simple-init, ensure-venv,

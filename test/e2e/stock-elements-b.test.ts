@@ -2,9 +2,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootTest } from "../../packages/boot-test/src/index.js";
-import { Host } from "../../packages/host/src/index.js";
+import { bootTest } from "@dib/boot-test";
+import { Host } from "@dib/host";
 import {
   expectHostClean,
   hostSnapshot,
@@ -12,7 +11,8 @@ import {
   rootOnlyReason,
   runCli,
   testImageCache,
-} from "../src/index.js";
+} from "@dib/test";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
  * Eleven stock elements ported from DIB, checked in real bookworm images with as few builds

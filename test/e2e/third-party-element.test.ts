@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runCli } from "@dib/test";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli } from "../src/index.js";
 
 /**
  * A third party publishes an element on npm; a user installs it into their project and

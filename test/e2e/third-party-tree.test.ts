@@ -3,9 +3,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootTest } from "../../packages/boot-test/src/index.js";
-import { Host } from "../../packages/host/src/index.js";
+import { bootTest } from "@dib/boot-test";
+import { Host } from "@dib/host";
 import {
   expectHostClean,
   hostSnapshot,
@@ -13,7 +12,8 @@ import {
   rootOnlyReason,
   runCli,
   testImageCache,
-} from "../src/index.js";
+} from "@dib/test";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
  * An element tree written for DIB by another project builds unchanged and boots: the

@@ -11,7 +11,6 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   expectHostClean,
   type HostSnapshot,
@@ -19,7 +18,8 @@ import {
   isRoot,
   rootOnlyReason,
   runCli,
-} from "../src/index.js";
+} from "@dib/test";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalArchive, startLocalArchive } from "./ubuntu-local-archive.js";
 
 /**

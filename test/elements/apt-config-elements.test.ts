@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { isRoot, rootOnlyReason } from "@dib/test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { isRoot, rootOnlyReason } from "../src/index.js";
 import { elementFile, haveMinbase, minbaseSkipReason, runScript } from "./element-harness.js";
 import { inTree as runInTree, useMinbaseTree } from "./minbase-tree.js";
 

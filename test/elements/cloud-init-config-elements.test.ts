@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { isRoot, rootOnlyReason } from "@dib/test";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { isRoot, rootOnlyReason } from "../src/index.js";
 import { elementFile, haveMinbase, minbaseSkipReason } from "./element-harness.js";
 import { hookInTree, useMinbaseTree } from "./minbase-tree.js";
 

@@ -7,15 +7,15 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   expectHostClean,
   type HostSnapshot,
   hostSnapshot,
   isRoot,
   rootOnlyReason,
-} from "../src/index.js";
+} from "@dib/test";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { elementFile, lazyTempDir, runScript } from "./element-harness.js";
 
 /**

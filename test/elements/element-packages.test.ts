@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+// The test package does not depend on @dib/elements; its source is imported directly.
+import { checkElementPackage, HOOK_PHASES } from "@dib/elements";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-// The test package does not depend on @dib/elements; its source is imported directly.
-import { checkElementPackage, HOOK_PHASES } from "../../packages/elements/src/index.js";
 import { elementsDir, hasCommand, stockElementNames } from "./element-harness.js";
 
 const phases: readonly string[] = HOOK_PHASES;

@@ -1,10 +1,9 @@
 import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { installHookLibrary } from "@dib/hook-library";
+import { cliEntry, isRoot, rootOnlyReason } from "@dib/test";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cliWrapperScript } from "../../packages/builder/src/cli-wrapper.js";
-import { installHookLibrary } from "../../packages/hook-library/src/index.js";
-import { cliEntry, isRoot, rootOnlyReason } from "../src/index.js";
 import { elementFile, haveMinbase, minbaseSkipReason, runScript } from "./element-harness.js";
 import { chrootPath, inTree, useMinbaseTree } from "./minbase-tree.js";
 
@@ -25,16 +24,17 @@ describe.runIf(isRoot && haveMinbase)(`the hook library on a real root tree${rea
   beforeAll(() => {
     lib = installHookLibrary(hooks);
     mkdirSync(bin);
-    // dib-cli from source, as the builder's wrapper runs it for hooks.
+    // dib-cli from source on the hooks' PATH, as the builder's wrapper puts it there.
+    const run = [
+      process.execPath,
+      "--conditions=@dib/source",
+      "--import",
+      import.meta.resolve("tsx"),
+      cliEntry,
+    ];
     writeFileSync(
       join(bin, "dib-cli"),
-      cliWrapperScript([
-        process.execPath,
-        "--conditions=@dib/source",
-        "--import",
-        import.meta.resolve("tsx"),
-        cliEntry,
-      ]),
+      `#!/bin/sh\nexec ${run.map((w) => `'${w}'`).join(" ")} "$@"\n`,
     );
     chmodSync(join(bin, "dib-cli"), 0o755);
   });

@@ -1,8 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { isRoot, rootOnlyReason } from "@dib/test";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { isRoot, rootOnlyReason } from "../src/index.js";
 import {
   elementFile,
   hasCommand,

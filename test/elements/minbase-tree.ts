@@ -1,8 +1,8 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { expectHostClean, type HostSnapshot, hostSnapshot } from "@dib/test";
 import { execa } from "execa";
 import { afterAll, beforeAll } from "vitest";
-import { expectHostClean, type HostSnapshot, hostSnapshot } from "../src/index.js";
 import { lazyTempDir, minbaseTar } from "./element-harness.js";
 
 /** The PATH the builder gives chroot phases inside the image. */

@@ -1,14 +1,14 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   expectHostClean,
   type HostSnapshot,
   hostSnapshot,
   isRoot,
   rootOnlyReason,
-} from "../src/index.js";
+} from "@dib/test";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { elementFile, lazyTempDir, runScript } from "./element-harness.js";
 
 const hook = elementFile("replace-partition", "root.d", "10-local-image-extract");

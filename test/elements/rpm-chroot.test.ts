@@ -1,8 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { isRoot, rootOnlyReason } from "@dib/test";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { isRoot, rootOnlyReason } from "../src/index.js";
 import { elementFile, haveMinbase, minbaseSkipReason, runScript } from "./element-harness.js";
 import { hookInTree, useMinbaseTree } from "./minbase-tree.js";
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { cliEntry } from "@dib/test";
 import { afterAll, describe, expect, it } from "vitest";
-import { cliEntry } from "../src/index.js";
 import { elementFile, runScript, tempDir } from "./element-harness.js";
 import { makeStandIns } from "./rpm-standins.js";
 

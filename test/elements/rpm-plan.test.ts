@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { expectHostClean, hostSnapshot, isRoot, rootOnlyReason } from "@dib/test";
 import { execa } from "execa";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { expectHostClean, hostSnapshot, isRoot, rootOnlyReason } from "../src/index.js";
 import { elementFile, runScript, tempDir } from "./element-harness.js";
 import { makeStandIns } from "./rpm-standins.js";
 

@@ -1,10 +1,6 @@
-import { describe, expect, it } from "vitest";
 // The test package does not depend on @dib/elements; its source is imported directly.
-import {
-  argToElements,
-  discoverElements,
-  resolveElements,
-} from "../../packages/elements/src/index.js";
+import { argToElements, discoverElements, resolveElements } from "@dib/elements";
+import { describe, expect, it } from "vitest";
 import { elementsDir, stockElementNames } from "./element-harness.js";
 
 /** The stock elements resolved the way `dib-cli build` resolves them (base added, vm's layout). */

@@ -15,10 +15,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { Host, Ledger } from "@dib/host";
+import { isRoot, rootOnlyReason } from "@dib/test";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Host, Ledger } from "../../packages/host/src/index.js";
-import { isRoot, rootOnlyReason } from "../src/index.js";
 import {
   elementFile,
   hasCommand,

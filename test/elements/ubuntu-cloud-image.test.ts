@@ -12,9 +12,9 @@ import {
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { isRoot, rootOnlyReason } from "@dib/test";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isRoot, rootOnlyReason } from "../src/index.js";
 import { elementFile, haveMinbase, minbaseSkipReason, runScript } from "./element-harness.js";
 import { unpackMinbase, useCheckedDir } from "./minbase-tree.js";
 

@@ -8,14 +8,14 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   discoverElements,
   readPackageInstalls,
   resolveImageElements,
   squashPackageInstalls,
-} from "../../packages/elements/src/index.js";
+} from "@dib/elements";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { elementFile, elementsDir, runScript, tempDir } from "./element-harness.js";
 
 /**
