@@ -9,10 +9,9 @@ import {
   type NodeContext,
   planBlockDevice,
 } from "@dib/block-device";
-import { Ledger } from "@dib/host";
+import { Ledger, RecordingHost } from "@dib/host";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { RecordingHost } from "./__fixtures__/recording-host.js";
 import { mountPlugin } from "./mount-plugin.js";
 
 /** Stands in for mkfs: a node per filesystem name. */

@@ -60,5 +60,6 @@ export {
   readMountinfo,
 } from "./mountinfo.js";
 export { type ResolveInRootOptions, resolveInRoot } from "./path-in-root.js";
+export { type RecordedResponse, RecordingHost } from "./recording-host.js";
 export { type SafeRemoveOptions, safeRemove } from "./safe-remove.js";
 export { findTool, requireTools, TOOL_PACKAGES, type ToolStatus, toolStatus } from "./tools.js";

@@ -4,11 +4,11 @@ import {
   type HostCapabilities,
   type NodeContext,
 } from "@dib/block-device";
-import type { Host, Ledger, LedgerResource, LoopOptions, RunOptions, RunResult } from "@dib/host";
+import { type Ledger, type LedgerResource, type LoopOptions, RecordingHost } from "@dib/host";
 
 /**
- * A NodeContext for command-sequence tests. The host records every argv and answers from
- * `respond`; the ledger records what it holds, runs `acquire`'s create, and on release
+ * A NodeContext for command-sequence tests. The host (@dib/host's RecordingHost) records
+ * every argv and answers from `respond`; the ledger records what it holds, runs `acquire`'s create, and on release
  * of a volume group records the `vgchange -an` the real ledger would run.
  */
 export function fakeContext(options: {
@@ -16,21 +16,12 @@ export function fakeContext(options: {
   capabilities?: Partial<HostCapabilities>;
   respond?: (argv: readonly string[]) => string | undefined;
 }) {
-  const commands: string[][] = [];
+  const host = new RecordingHost(options.respond);
+  const commands = host.calls;
   const loops: { file: string; options: LoopOptions; device: string }[] = [];
   const held = new Map<number, LedgerResource>();
   let nextSeq = 1;
   let nextLoop = 20;
-
-  const host = {
-    async run(argv: readonly string[], _options: RunOptions = {}): Promise<RunResult> {
-      commands.push([...argv]);
-      const stdout = options.respond?.(argv) ?? "";
-      return { argv: [...argv], exitCode: 0, stdout, stderr: "", durationMs: 0 };
-    },
-    debug() {},
-    log() {},
-  } as unknown as Host;
 
   const ledger = {
     async acquire<T>(resource: LedgerResource, create: () => Promise<T>) {

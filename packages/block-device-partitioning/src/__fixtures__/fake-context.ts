@@ -1,14 +1,10 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import {
   type BlockDeviceState,
   emptyState,
   type HostCapabilities,
   type NodeContext,
 } from "@dib/block-device";
-import type { Host, Ledger, LoopOptions, RunOptions, RunResult } from "@dib/host";
-
-const run = promisify(execFile);
+import { Host, type Ledger, type LoopOptions, RecordingHost } from "@dib/host";
 
 interface FakeLedgerCall {
   op: "acquire" | "attachLoop" | "addPartitions" | "release";
@@ -16,33 +12,26 @@ interface FakeLedgerCall {
 }
 
 /**
- * A NodeContext for command-sequence tests: the host records every argv and runs only
- * sgdisk and sfdisk (against a plain file standing in for the loop device); the ledger
- * records what it was asked to hold and hands out made-up loop devices.
+ * A NodeContext for command-sequence tests: the host (@dib/host's RecordingHost) records
+ * every argv and really runs only sgdisk and sfdisk (against a plain file standing in for
+ * the loop device); the ledger records what it was asked to hold and hands out made-up
+ * loop devices.
  */
 export function fakeContext(
   state: Partial<BlockDeviceState>,
   capabilities: Partial<HostCapabilities> = {},
 ) {
-  const commands: string[][] = [];
+  const real = new Host({ log: () => {} });
+  const host = new RecordingHost(async (argv, options) => {
+    if (argv[0] === "blockdev" && argv[1] === "--getss") return "512\n";
+    if (argv[0] === "sgdisk" || argv[0] === "sfdisk") return (await real.run(argv, options)).stdout;
+    return undefined;
+  });
+  const commands = host.calls;
   const ledgerCalls: FakeLedgerCall[] = [];
   let nextLoop = 10;
   let nextSeq = 1;
   const held = new Set<number>();
-
-  const host = {
-    async run(argv: readonly string[], _options: RunOptions = {}): Promise<RunResult> {
-      commands.push([...argv]);
-      let stdout = "";
-      if (argv[0] === "blockdev" && argv[1] === "--getss") stdout = "512\n";
-      else if (argv[0] === "sgdisk" || argv[0] === "sfdisk") {
-        stdout = (await run(argv[0], argv.slice(1), { encoding: "utf8" })).stdout;
-      }
-      return { argv: [...argv], exitCode: 0, stdout, stderr: "", durationMs: 0 };
-    },
-    debug() {},
-    log() {},
-  } as unknown as Host;
 
   const ledger = {
     async acquire<T>(resource: unknown, create: () => Promise<T>) {
