@@ -1,5 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,7 +24,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
- * The point of dib: `dib-cli debian-minimal vm` gives an image that boots. Six images are
+ * The point of dib: `dib-cli debian-minimal vm` gives an image that boots. Seven images are
  * built with the real builder from the Debian mirror and booted in QEMU (KVM when it works,
  * else TCG), and a devuser logs in on the serial console. The bookworm MBR build also writes
  * every output type, each checked by the tool that consumes it; bullseye and trixie also
@@ -33,6 +41,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 interface ImageCase {
   name: string;
   release: string;
+  /** `-a`: an image of another architecture, built through QEMU's user-mode emulator. */
+  arch?: "arm64";
   layout: string;
   uefi: boolean;
   /** The efi-lvm layout has a fixed 40G root partition. */
@@ -101,7 +111,20 @@ const CASES: ImageCase[] = [
     grows: true,
     types: ["qcow2", "tar"],
   },
+  {
+    // Built on this amd64 host through qemu-user and booted under TCG on QEMU's virt board
+    // with AAVMF; boot-test reads the architecture from the image's ESP.
+    name: "bookworm-arm64-efi",
+    release: "bookworm",
+    arch: "arm64",
+    layout: "block-device-efi",
+    uefi: true,
+    grows: true,
+    types: ["qcow2", "tar"],
+  },
 ];
+
+const MACHINES: Record<string, string> = { amd64: "x86_64", arm64: "aarch64" };
 
 const wanted = (process.env.DIB_TEST_BOOT ?? "").trim();
 const selected =
@@ -152,6 +175,13 @@ function withoutBootImage(cmdline: string): string {
     .join(" ");
 }
 
+/** binfmt_misc as the host has it: mounted or not, and its entries. */
+function binfmtState(): { mounted: boolean; entries: string[] } {
+  const dir = "/proc/sys/fs/binfmt_misc";
+  const mounted = existsSync(join(dir, "register"));
+  return { mounted, entries: mounted ? readdirSync(dir).sort() : [] };
+}
+
 function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
 }
@@ -182,8 +212,10 @@ describe.runIf(isRoot && selected.length > 0)(`Debian images${skipReason}`, () =
       out,
     ];
     if (c.imageSizeGb) args.push("--image-size", c.imageSizeGb);
+    if (c.arch) args.push("-a", c.arch);
     if (c.types.includes("docker")) args.push("--docker-target", DOCKER_TARGET, "--checksum");
     const before = hostSnapshot();
+    const binfmtBefore = binfmtState();
     const started = Date.now();
     const built = await runCli(args, {
       env: {
@@ -203,6 +235,8 @@ describe.runIf(isRoot && selected.length > 0)(`Debian images${skipReason}`, () =
       throw new Error(`${c.name}: build failed (${built.exitCode})\n${built.stderr.slice(-4000)}`);
     }
     expectHostClean(before, [tmpDir]);
+    // A foreign build's binfmt_misc entry (and mount) are gone again.
+    expect(binfmtState(), `${c.name}: binfmt_misc after the build`).toEqual(binfmtBefore);
     return { out, seconds: Math.round((Date.now() - started) / 1000) };
   }
 
@@ -250,7 +284,8 @@ describe.runIf(isRoot && selected.length > 0)(`Debian images${skipReason}`, () =
         uefi: c.uefi,
         login: { user: "devuser", password: "devuser" },
         resize: c.grows ? "+2G" : undefined,
-        timeoutMs: 600_000,
+        // An emulated arm64 guest takes several times as long as an amd64 one.
+        timeoutMs: c.arch ? 1_500_000 : 600_000,
         commands: [
           "findmnt -n -o SOURCE,FSTYPE,SIZE /",
           "cat /etc/fstab",
@@ -262,11 +297,16 @@ describe.runIf(isRoot && selected.length > 0)(`Debian images${skipReason}`, () =
           "sudo -n true && echo sudo-ok",
           ". /etc/os-release; echo version=$VERSION_ID",
           "cat /proc/cmdline",
+          "uname -m",
         ],
       });
       const tail = result.consoleTail.join("\n");
       expect(result.ok, `${result.failure?.message ?? ""}\n${tail}`).toBe(true);
-      const [root, fstab, rootSize, diskSize, addr, sudo, version, cmdline] = result.commandResults;
+      // Nothing said the architecture: boot-test read it from the image.
+      expect(result.arch).toBe(c.arch ?? "amd64");
+      const [root, fstab, rootSize, diskSize, addr, sudo, version, cmdline, machine] =
+        result.commandResults;
+      expect(machine?.output.trim()).toBe(MACHINES[c.arch ?? "amd64"]);
       diskCmdline.resolve(withoutBootImage(cmdline?.output ?? ""));
       expect(root?.output).toMatch(/^\S+\s+(ext4|xfs)/);
       expect(fstab?.output).toMatch(/^LABEL=\S+\s+\/\s+(ext4|xfs)\s/m);
@@ -414,6 +454,16 @@ describe.runIf(isRoot && selected.length > 0)(`Debian images${skipReason}`, () =
           .filter((l) => l !== "");
         expect(dev.filter((p) => /^\.\/dev\/(loop|vd|sd|nvme|kvm|mapper)/.test(p))).toEqual([]);
         expect(dev.length).toBeLessThan(40);
+        if (c.arch) {
+          // The programs are the target's, and the emulator that ran them is not in the image.
+          const bin = mkdtempSync(join(work, "bin-"));
+          sh("tar", ["-xf", tar, "-C", bin, "./usr/bin/bash"]);
+          expect(sh("file", ["-b", join(bin, "usr/bin/bash")])).toMatch(
+            /ELF 64-bit LSB .*ARM aarch64/,
+          );
+          const all = sh("tar", ["-tf", tar]);
+          expect(all.split("\n").filter((p) => /qemu-.*(static|binfmt)/.test(p))).toEqual([]);
+        }
       });
     }
   }
