@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { isRoot, rootOnlyReason, runCli } from "@dib/test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectHostIntact, fixtureElements, type HostFacts, hostFacts } from "./build-harness.js";
@@ -61,6 +61,7 @@ function writeProbe(dir: string, install: string, finalise: string): void {
 interface Event {
   type: string;
   phase?: string;
+  stage?: string;
   result?: string;
   reason?: string;
   changes?: string[];
@@ -72,7 +73,8 @@ async function build(
   env: Record<string, string> = {},
   image = "image",
 ) {
-  const out = join(work, "out", name);
+  const out = join(work, "trees", name);
+  mkdirSync(dirname(join(work, "out", image)), { recursive: true });
   const result = await runCli(
     [
       "-n",
@@ -90,7 +92,6 @@ async function build(
         ELEMENTS_PATH: `${join(work, "elements")}:${fixtureElements}`,
         TMP_DIR: join(work, "tmp"),
         DIB_IMAGE_CACHE: join(work, "cache"),
-        DIB_STAGE_CACHE: "1",
         DIB_TEST_MINBASE_TAR: minbaseTar,
         DIB_DISTRIBUTION_MIRROR: mirror,
         ...env,
@@ -104,7 +105,9 @@ async function build(
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as Event);
   const archive = join(work, "out", `${image}.tar`);
-  const cache = events.filter((e) => e.type === "stage-cache");
+  const cache = events.filter((e) => e.type === "stage-cache" && e.stage !== "output");
+  /** What the output cache (the finished tar of an identical build) did. */
+  const output = events.filter((e) => e.type === "stage-cache" && e.stage === "output");
   const ran = events.filter((e) => e.type === "phase-start").map((e) => e.phase);
   const skipped = events.filter((e) => e.type === "phase-skip").map((e) => e.phase);
   /** One file of the image, read from its tar without unpacking the rest. */
@@ -120,7 +123,8 @@ async function build(
       rmSync(out, { recursive: true, force: true });
     }
   };
-  return { cache, ran, skipped, file, describe };
+  const sha256 = () => execFileSync("sha256sum", [archive], { encoding: "utf8" }).split(" ")[0];
+  return { cache, output, ran, skipped, file, describe, sha256, archive };
 }
 
 /** Every entry of a tree: path, type and mode, owner, link count, size, link target, content digest. */
@@ -168,8 +172,18 @@ describe.runIf(ready)(`the stage cache${rootOnlyReason}`, () => {
       ["stored", expect.stringMatching(/^stored in /)],
     ]);
     expect(first.ran).toEqual(expect.arrayContaining(STAGE_STEPS));
+    expect(first.output.map((e) => [e.result, e.reason])).toEqual([
+      ["miss", "no stored output for this element set yet"],
+      ["stored", expect.stringMatching(/^stored in /)],
+    ]);
 
-    const second = await build("second");
+    // -u changes the outputs (a qcow2 would not be compressed), not the tree: the stage is
+    // reused, the image is not
+    const second = await build("second", ["-u"], {}, "second/image");
+    expect(second.output[0]).toMatchObject({
+      result: "miss",
+      changes: ["setting compress changed"],
+    });
     expect(second.cache).toEqual([
       expect.objectContaining({
         result: "hit",
@@ -186,11 +200,50 @@ describe.runIf(ready)(`the stage cache${rootOnlyReason}`, () => {
     expect(second.describe()).toBe(tree);
   });
 
+  it("an identical build copies the stored outputs and builds nothing", async () => {
+    // the same image name in another folder (the name is written into the image)
+    const again = await build("again", ["-u"], {}, "again/image");
+    expect(again.output.map((e) => e.result)).toEqual(["hit"]);
+    expect(again.cache).toEqual([]);
+    expect(again.ran).toEqual(expect.arrayContaining(["stage-restore", "workspace-cleanup"]));
+    for (const step of [...STAGE_STEPS, "finalise.d", "tree-outputs", "output-store"]) {
+      expect(again.ran).not.toContain(step);
+      expect(again.skipped).toContain(step);
+    }
+    // the very bytes the second build wrote
+    const second = join(work, "out", "second", "image.tar");
+    expect(again.sha256()).toBe(
+      execFileSync("sha256sum", [second], { encoding: "utf8" }).split(" ")[0],
+    );
+  });
+
+  it("a truncated stored output is found, removed and built again", async () => {
+    const stages = join(work, "cache", "stages");
+    for (const name of execFileSync("ls", [stages], { encoding: "utf8" }).split("\n")) {
+      if (!name.endsWith(".json")) continue;
+      const manifest = JSON.parse(execFileSync("cat", [join(stages, name)], { encoding: "utf8" }));
+      if (manifest.stage !== "output") continue;
+      execFileSync("truncate", ["-s", "100", join(stages, name.replace(/\.json$/, ".tar.zst"))]);
+    }
+    const rebuilt = await build("truncated", ["-u"], {}, "truncated/image");
+    expect(rebuilt.output.map((e) => [e.result, e.reason])).toEqual([
+      ["miss", expect.stringMatching(/damaged .*removed and rebuilt/)],
+      ["stored", expect.stringMatching(/^stored in /)],
+    ]);
+    expect(rebuilt.cache.map((e) => e.result)).toEqual(["hit"]);
+    expect(rebuilt.ran).toContain("finalise.d");
+  });
+
   it("still reuses it when only a finalise.d script changed", async () => {
     writeProbe(join(work, "elements"), PROBE_INSTALL, PROBE_FINALISE("two"));
     // -x and DIB_DEBUG_TRACE trace the build; they do not change what it builds
     const warm = await build("warm", ["-x"], { DIB_DEBUG_TRACE: "1" });
     expect(warm.cache.map((e) => e.result)).toEqual(["hit"]);
+    // the finished image is not: a finalise.d script feeds it
+    expect(warm.output[0]).toMatchObject({
+      result: "miss",
+      changes: expect.arrayContaining(["element stage-probe: finalise.d/50-stage-probe changed"]),
+    });
     expect(warm.file("etc/stage-probe-final")).toBe("final two\n");
     expect(warm.file("etc/stage-probe-list")).toBe("listed\n");
   });
@@ -207,6 +260,10 @@ describe.runIf(ready)(`the stage cache${rootOnlyReason}`, () => {
       changes: ["element stage-probe: install.d/50-stage-probe changed"],
     });
     expect(changed.ran).toContain("install.d");
+    expect(changed.output[0]).toMatchObject({
+      result: "miss",
+      changes: ["element stage-probe: install.d/50-stage-probe changed"],
+    });
     expect(changed.file("etc/stage-probe")).toBe("probE one\n");
   });
 
@@ -217,12 +274,17 @@ describe.runIf(ready)(`the stage cache${rootOnlyReason}`, () => {
       result: "miss",
       changes: [`mirror index ${mirror}/InRelease changed`],
     });
+    expect(index.output[0]).toMatchObject({
+      result: "miss",
+      changes: [`mirror index ${mirror}/InRelease changed`],
+    });
     const named = join(work, "probe-file");
     writeFileSync(named, "a\n");
     const env = { STAGE_PROBE_WORD: "two", STAGE_PROBE_FILE: named };
     const variable = await build("variable-changed", [], env);
     expect(variable.cache[0]).toMatchObject({ result: "miss" });
     expect(variable.cache[0]?.changes).toContain("variable STAGE_PROBE_WORD is new");
+    expect(variable.output[0]?.changes).toContain("variable STAGE_PROBE_WORD is new");
     expect(variable.file("etc/stage-probe")).toBe("probE two\n");
     writeFileSync(named, "b\n");
     const file = await build("named-file-changed", [], env);
@@ -236,8 +298,8 @@ describe.runIf(ready)(`the stage cache${rootOnlyReason}`, () => {
   it("two builds of one stage at once: both finish, one stores it, the next build reuses it", async () => {
     const env = { STAGE_PROBE_WORD: "together" };
     const [a, b] = await Promise.all([
-      build("together-a", [], env, "together-a"),
-      build("together-b", [], env, "together-b"),
+      build("together-a", [], env, "together-a/image"),
+      build("together-b", [], env, "together-b/image"),
     ]);
     const results = [a, b].map((r) => r.cache.map((e) => e.result));
     // Neither waited for the other; at most one stored the stage (a build that came second,
@@ -251,8 +313,16 @@ describe.runIf(ready)(`the stage cache${rootOnlyReason}`, () => {
     }
     const together = a.describe();
     expect(b.describe()).toBe(together);
-    const after = await build("together-after", [], env);
-    expect(after.cache.map((e) => e.result)).toEqual(["hit"]);
+    // the outputs: stored once too, and whole (no build waited for the other)
+    const outputs = [a, b].map((r) => r.output.map((e) => e.result));
+    expect(outputs.flat().filter((r) => r === "stored")).toHaveLength(1);
+    for (const r of outputs)
+      expect([
+        ["miss", "stored"],
+        ["miss", "not-stored"],
+      ]).toContainEqual(r);
+    const after = await build("together-after", [], env, "after/image");
+    expect(after.output.map((e) => e.result)).toEqual(["hit"]);
     expect(after.describe()).toBe(together);
   });
 
@@ -261,7 +331,16 @@ describe.runIf(ready)(`the stage cache${rootOnlyReason}`, () => {
     expect(bypass.cache).toEqual([
       expect.objectContaining({ result: "off", reason: "--no-cache" }),
     ]);
+    expect(bypass.output).toEqual([]);
     expect(bypass.ran).toContain("install.d");
-    expect(bypass.skipped).toEqual(["stage-store"]);
+    expect(bypass.skipped).toEqual(["stage-store", "output-store"]);
+  });
+
+  it("is on by default, and DIB_STAGE_CACHE=0 turns it off", async () => {
+    const off = await build("off", [], { DIB_STAGE_CACHE: "0" });
+    expect(off.cache).toEqual([]);
+    expect(off.ran).not.toContain("stage-restore");
+    const on = await build("default", [], {}, "default/image");
+    expect(on.output.map((e) => e.result)).toEqual(["hit"]);
   });
 });

@@ -24,7 +24,10 @@ export interface BuildPlanInput {
   installPackages: readonly string[];
   ramdisk: boolean;
   blockDeviceConfig: BlockDeviceConfigSource;
-  /** The stage cache is on: restore before root.d, store after post-install.d. */
+  /**
+   * The stage cache is on: restore before root.d (or the finished outputs of an identical
+   * build), store after post-install.d and, after the last output, the outputs.
+   */
   stageCache?: boolean | undefined;
 }
 
@@ -100,6 +103,7 @@ export function planBuild(input: BuildPlanInput): BuildPlan {
   if (treeOutputs.length > 0) steps.push(own("tree-outputs"));
   if (disk) steps.push(own("block-device-umount"), own("block-device-cleanup"));
   if (diskOutputs.length > 0) steps.push(own("disk-outputs"));
+  if (input.stageCache) steps.push(own("output-store"));
   steps.push(own("workspace-cleanup"));
   return { disk, convert, treeOutputs, diskOutputs, steps };
 }

@@ -38,7 +38,12 @@ import { outputStep } from "./steps/output-step.js";
 import type { ResolvedBuildElements } from "./steps/resolve-step.js";
 import { runHooks, runInTarget } from "./steps/run-hooks.js";
 import { sizeStep } from "./steps/size-step.js";
-import { restoreStage, type StageCacheState, storeStage } from "./steps/stage-cache-step.js";
+import {
+  restoreStage,
+  type StageCacheState,
+  storeOutputs,
+  storeStage,
+} from "./steps/stage-cache-step.js";
 import { copyTree } from "./tree-copy.js";
 import { tidyTree } from "./tree-tidy.js";
 import { closeWorkspace, openWorkspace, type Workspace } from "./workspace.js";
@@ -202,6 +207,7 @@ export const BUILD_STEPS: Readonly<Record<string, BuildStep>> = {
   "stage-restore": {
     async run(state) {
       state.stageCache = await restoreStage(need(state.ctx, "step context"), state.variables);
+      for (const output of state.stageCache.outputs ?? []) addOutput(state, output);
     },
   },
 
@@ -433,6 +439,18 @@ export const BUILD_STEPS: Readonly<Record<string, BuildStep>> = {
         { plan: state.outputPlan, types: state.plan.diskOutputs, rawImage: state.image?.imagePath },
         (output) => addOutput(state, output),
       );
+    },
+  },
+
+  "output-store": {
+    skip(state) {
+      const plan = state.stageCache?.plan;
+      if (plan && !plan.use) return plan.reason;
+      return plan && "reason" in plan.output ? plan.output.reason : undefined;
+    },
+    async run(state) {
+      const cache = need(state.stageCache, "stage cache");
+      await storeOutputs(need(state.ctx, "step context"), cache, state.outputs);
     },
   },
 

@@ -15,6 +15,7 @@ import { PlanCursor } from "./step-context.js";
 import { chooseBlockDeviceConfig } from "./steps/block-device-step.js";
 import { planBuildOutputs } from "./steps/output-step.js";
 import { resolveStep } from "./steps/resolve-step.js";
+import { reusedOutputsSkip } from "./steps/stage-cache-step.js";
 import { closeWorkspace, releaseAllButWorkspace, type Workspace } from "./workspace.js";
 
 export interface BuildRuntime {
@@ -151,7 +152,7 @@ async function runPlannedStep(
 ): Promise<void> {
   const work = BUILD_STEPS[step.name];
   if (!work) throw new DibError("DIB_INTERNAL", `the plan has a step ${step.name} nobody runs`);
-  const skipped = work.skip?.(state);
+  const skipped = reusedOutputsSkip(state.stageCache, step.name) ?? work.skip?.(state);
   if (skipped !== undefined) cursor.skip(step.name, skipped);
   else await cursor.step(step.name, () => work.run(state, step));
 }

@@ -2,8 +2,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { type BuildOptionsInput, parseBuildOptions } from "./build-options.js";
 import { planBuild } from "./build-plan.js";
-import { mirrorOf, namedFileDigests } from "./stage-cache.js";
+import {
+  dibCodeDigest,
+  mirrorOf,
+  namedFileDigests,
+  outputSettings,
+  outputsNotReusable,
+} from "./stage-cache.js";
 
 describe("the stage cache in the plan", () => {
   const input = {
@@ -32,6 +39,79 @@ describe("the stage cache in the plan", () => {
     const off = planBuild(input).steps.map((s) => s.name);
     expect(off).not.toContain("stage-restore");
     expect(off).not.toContain("stage-store");
+    expect(off).not.toContain("output-store");
+  });
+
+  it("stores the outputs after the last one is written, before the clean-up", () => {
+    const names = planBuild({ ...input, imageTypes: ["tar", "qcow2"], stageCache: true }).steps.map(
+      (s) => s.name,
+    );
+    expect(names.slice(-3)).toEqual(["disk-outputs", "output-store", "workspace-cleanup"]);
+  });
+});
+
+describe("the output key's settings", () => {
+  const options = (extra: Partial<BuildOptionsInput> = {}) =>
+    parseBuildOptions({
+      elements: ["x"],
+      imageCache: "/cache",
+      lockfilesDir: "/locks",
+      cwd: "/work",
+      ...extra,
+    });
+
+  it("keys what shapes the outputs, not how the build is watched or where it works", () => {
+    const base = outputSettings(options());
+    expect(base["image name"]).toBe('"image"');
+    for (const changed of [
+      { imageTypes: ["vhd"] },
+      { compress: false },
+      { checksums: ["md5"] },
+      { imageSizeGb: 3 },
+      { qemuImgOptions: "compat=0.10" },
+      { fsType: "xfs" },
+      { imageName: "other" },
+    ]) {
+      expect(outputSettings(options(changed))).not.toEqual(base);
+    }
+    for (const same of [
+      { debugTrace: 2 },
+      { tmpDir: "/var/tmp" },
+      { imageName: "elsewhere/image" },
+      { logfile: "log" },
+      { stageCache: "bypass" as const },
+      { overwriteOldImage: true },
+      { keepOnFailure: true },
+    ]) {
+      expect(outputSettings(options(same))).toEqual(base);
+    }
+  });
+
+  it("keys the content of a file:// block-device config", () => {
+    const dir = mkdtempSync(join(tmpdir(), "dib-bdc-"));
+    try {
+      writeFileSync(join(dir, "c.yaml"), "- local_loop: {}\n");
+      const config = { blockDeviceConfig: `file://${join(dir, "c.yaml")}` };
+      const before = outputSettings(options(config));
+      writeFileSync(join(dir, "c.yaml"), "- local_loop: {name: x}\n");
+      expect(outputSettings(options(config))["block-device config file"]).not.toBe(
+        before["block-device config file"],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("-t docker cannot be copied: it loads the container engine", () => {
+    expect(outputsNotReusable(options())).toBeUndefined();
+    expect(outputsNotReusable(options({ imageTypes: ["docker"], dockerTarget: "a:b" }))).toMatch(
+      /docker/,
+    );
+  });
+
+  it("dib's code is digested once per process", () => {
+    expect(dibCodeDigest()).toMatch(/^[0-9a-f]{64}$/);
+    expect(dibCodeDigest()).toBe(dibCodeDigest());
   });
 });
 

@@ -1,10 +1,20 @@
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
-import { join } from "node:path";
+import {
+  closeSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  statSync,
+} from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   type ElementSource,
   fetchMirrorIndexes,
   type MirrorIndex,
+  OUTPUT_STAGE,
   parseCacheMax,
   type StageKey,
   StageStore,
@@ -68,7 +78,13 @@ export const UNKEYABLE_ELEMENTS = ["source-repositories"];
 const DEBIAN_FAMILY = ["debootstrap", "debian-minimal", "debian", "ubuntu-minimal", "ubuntu"];
 
 export type StageCachePlan =
-  | { use: true; store: StageStore; key: StageKey }
+  | {
+      use: true;
+      store: StageStore;
+      key: StageKey;
+      /** The finished outputs' key, or why they cannot be reused. */
+      output: { key: StageKey } | { reason: string };
+    }
   | { use: false; reason: string };
 
 /**
@@ -209,6 +225,67 @@ export function builderVersion(): string {
   return ownVersion;
 }
 
+let ownCode: string | undefined;
+/**
+ * A digest of dib's own code that a build runs: the `dist/` files (`src/` when dib runs
+ * from its sources) of @dib/builder and of every @dib/* package it depends on, found the
+ * way Node finds them; tests and source maps left out. The version alone does not change while dib is developed (every package is at
+ * its release's version until the next), and a changed builder may build another image
+ * from the same elements.
+ */
+export function dibCodeDigest(): string {
+  if (ownCode !== undefined) return ownCode;
+  const hash = createHash("sha256");
+  const seen = new Set<string>();
+  const packageRoot = (name: string, from: string): string | undefined => {
+    for (let dir = from; ; dir = dirname(dir)) {
+      const candidate = join(dir, "node_modules", name);
+      if (statSync(join(candidate, "package.json"), { throwIfNoEntry: false })) {
+        return realpathSync(candidate);
+      }
+      if (dirname(dir) === dir) return undefined;
+    }
+  };
+  const walk = (dir: string, rel: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (name === "__fixtures__" || /\.(test|integration\.test)\.[cm]?[jt]s$|\.map$/.test(name)) {
+        continue;
+      }
+      const path = join(dir, name);
+      const s = statSync(path, { throwIfNoEntry: false });
+      if (s?.isDirectory()) walk(path, `${rel}/${name}`);
+      else if (s?.isFile()) hash.update(`${rel}/${name}\0`).update(readFileSync(path)).update("\0");
+    }
+  };
+  const visit = (root: string) => {
+    if (seen.has(root)) return;
+    seen.add(root);
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+      name?: string;
+      version?: string;
+      dependencies?: Record<string, string>;
+    };
+    hash.update(`${pkg.name}@${pkg.version}\0`);
+    walk(join(root, folder), `${pkg.name}/${folder}`);
+    for (const dep of Object.keys(pkg.dependencies ?? {}).sort()) {
+      if (!dep.startsWith("@dib/")) continue;
+      const depRoot = packageRoot(dep, root);
+      if (depRoot) visit(depRoot);
+    }
+  };
+  // this file's own folder says which one runs: src/ (the @dib/source condition) or dist/
+  const folder = basename(dirname(fileURLToPath(import.meta.url))) === "src" ? "src" : "dist";
+  visit(fileURLToPath(new URL("..", import.meta.url)));
+  ownCode = hash.digest("hex");
+  return ownCode;
+}
+
 /** The host's apt sources, which debian-minimal's default mirror is read from. */
 function hostAptSources(): string {
   const files = ["/etc/apt/sources.list"];
@@ -232,6 +309,67 @@ function hostAptSources(): string {
     .join("\n");
 }
 
+/**
+ * Build options that say how the build is watched, where it works or where its outputs go,
+ * not what they hold: left out of the output key. Every other option is keyed, so a new
+ * one is keyed until it is listed here.
+ */
+const NOT_OUTPUT_SETTINGS = new Set([
+  "imageName",
+  "debugTrace",
+  "imageCache",
+  "lockfilesDir",
+  "minTmpfsGb",
+  "noTmpfs",
+  "stageCache",
+  "offline",
+  "logfile",
+  "elementsPath",
+  "elementSearchFrom",
+  "elementPackageDirs",
+  "tmpDir",
+  "overwriteOldImage",
+  "showImageUsage",
+  "showImageUsageFull",
+  "breakpoints",
+  "breakCmd",
+  "breakOutsideTarget",
+  "keepOnFailure",
+  "cwd",
+  // keyed as the hooks' variables
+  "env",
+  "dibArgs",
+  "cliCommand",
+]);
+
+/** The options that shape the outputs (`-t`, sizes, qcow2 options …), as key settings. */
+export function outputSettings(options: BuildOptions): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options).sort(([a], [b]) => a.localeCompare(b))) {
+    if (NOT_OUTPUT_SETTINGS.has(name) || value === undefined) continue;
+    out[name] = JSON.stringify(value);
+  }
+  // The image is named inside too (/etc/dib-manifests/dib-manifest-dpkg-NAME): its last
+  // part is keyed, the folder it goes to is not.
+  out["image name"] = JSON.stringify(basename(options.imageName));
+  // DIB_BLOCK_DEVICE_CONFIG=file://PATH: the layout is in the file.
+  const config = options.blockDeviceConfig;
+  if (config?.startsWith("file://")) {
+    const path = config.slice("file://".length);
+    const s = statSync(path, { throwIfNoEntry: false });
+    out["block-device config file"] = s?.isFile() ? fileDigest(path, s.size, s.mtimeMs) : "missing";
+  }
+  return out;
+}
+
+/** Why this build's outputs cannot be copied from an earlier build's, if they cannot. */
+export function outputsNotReusable(options: BuildOptions): string | undefined {
+  if (options.imageTypes.includes("docker")) {
+    return "-t docker loads the image into the container engine; it is not a file to copy";
+  }
+  return undefined;
+}
+
 export interface StageCacheInput {
   host: Host;
   options: BuildOptions;
@@ -251,7 +389,7 @@ export async function planStageCache(input: StageCacheInput): Promise<StageCache
   const { options, workspace, variables } = input;
   if (options.stageCache === "bypass") return { use: false, reason: "--no-cache" };
   if (options.stageCache === "off") {
-    return { use: false, reason: "off (DIB_STAGE_CACHE=1 turns it on)" };
+    return { use: false, reason: 'off (stageCache: "off"; the CLI: DIB_STAGE_CACHE=0)' };
   }
   if (input.breakpoints.length > 0) {
     return { use: false, reason: "breakpoints are set (break=)" };
@@ -278,7 +416,7 @@ export async function planStageCache(input: StageCacheInput): Promise<StageCache
     // the hook library the hooks source through _LIB and the dib-run-parts that runs them
     { name: "(dib hook library)", dir: join(workspace.hooksDir, HOOK_LIBRARY_FOLDER) },
   ];
-  const key = stageKey({
+  const keyInput = {
     stage: CACHED_STAGE,
     elements,
     variables: keyedVars,
@@ -287,12 +425,24 @@ export async function planStageCache(input: StageCacheInput): Promise<StageCache
     mirrorIndexes: index.indexes,
     installType: options.installType,
     installPackages: options.installPackages,
-    toolVersion: `@dib/builder ${builderVersion()}`,
-  });
+    toolVersion: `@dib/builder ${builderVersion()} code ${dibCodeDigest()}`,
+  };
+  const key = stageKey(keyInput);
   const store = new StageStore({
     cacheDir: options.imageCache,
     host: input.host,
     maxBytes: parseCacheMax(env.DIB_IMAGE_CACHE_MAX),
   });
-  return { use: true, store, key };
+  const whyNot = outputsNotReusable(options);
+  const output =
+    whyNot !== undefined
+      ? { reason: whyNot }
+      : {
+          key: stageKey({
+            ...keyInput,
+            stage: OUTPUT_STAGE,
+            settings: outputSettings(options),
+          }),
+        };
+  return { use: true, store, key, output };
 }

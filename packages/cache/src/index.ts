@@ -12,6 +12,7 @@ export {
   CACHE_FORMAT,
   explainKeyChange,
   laterPhases,
+  OUTPUT_STAGE,
   type StageKey,
   type StageKeyInput,
   stageKey,
@@ -22,5 +23,7 @@ export {
   type StageSide,
   StageStore,
   type StageStoreOptions,
+  type StoredOutputs,
+  type StoreOptions,
   type StoreResult,
 } from "./stage-store.js";

@@ -124,6 +124,29 @@ describe("stageKey", () => {
     expect(explainKeyChange(base.components, changed.components)).toEqual(["variable FOO changed"]);
   });
 
+  it("the output stage keys every element file, finalise.d and cleanup.d included, and its settings", () => {
+    const output = (extra: Partial<StageKeyInput> = {}) =>
+      stageKey(input({ stage: "output", settings: { imageTypes: '["qcow2"]' }, ...extra }));
+    const before = output();
+    expect(before.key).not.toBe(stageKey(input()).key);
+    expect(before.slot).not.toBe(stageKey(input()).slot);
+    for (const rel of ["extra/finalise.d/90-late", "extra/cleanup.d/90-late"]) {
+      const stage = stageKey(input()).key;
+      const was = output();
+      file(rel, "#!/bin/bash\nfalse\n", 0o755);
+      expect(stageKey(input()).key).toBe(stage);
+      const now = output();
+      expect(now.key).not.toBe(was.key);
+      expect(explainKeyChange(was.components, now.components)).toEqual([
+        `element extra: ${rel.slice("extra/".length)} changed`,
+      ]);
+    }
+    const vhd = output({ settings: { imageTypes: '["vhd"]' } });
+    expect(explainKeyChange(output().components, vhd.components)).toEqual([
+      "setting imageTypes changed",
+    ]);
+  });
+
   it("keeps one slot per element set, stage and arch, whatever changed inside", () => {
     const a = stageKey(input());
     const b = stageKey(input({ variables: { FOO: "2" }, toolVersion: "2" }));

@@ -5,9 +5,16 @@ import type { MirrorIndex } from "./mirror-index.js";
 /** Bumped when the archive layout or what goes into a key changes. */
 export const CACHE_FORMAT = "1";
 
+/**
+ * The pseudo-stage of a build's finished outputs: everything that feeds the image, all
+ * element files (finalise.d, cleanup.d and block-device configs included), so an
+ * identical rebuild can copy the stored outputs instead of building them again.
+ */
+export const OUTPUT_STAGE = "output";
+
 export interface StageKeyInput {
-  /** The last hook phase the stage includes, e.g. `post-install.d`. */
-  stage: HookPhase;
+  /** The last hook phase the stage includes, e.g. `post-install.d`; `output` for the finished outputs. */
+  stage: HookPhase | typeof OUTPUT_STAGE;
   /** The expanded element set, in the order the build uses it. */
   elements: readonly ElementSource[];
   /** The variables the stage's hooks see, without anything that names this build's own directory. */
@@ -21,6 +28,11 @@ export interface StageKeyInput {
   installPackages: readonly string[];
   /** dib's own version (a new dib may run the same hooks differently). */
   toolVersion: string;
+  /**
+   * Other settings that change the result, by name (for the output stage: `-t`, the image
+   * size, the qcow2 options …); each becomes a `setting NAME` component.
+   */
+  settings?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -36,7 +48,7 @@ export interface StageKey {
   components: Record<string, string>;
 }
 
-/** Hook phase folders that run after `stage` and so cannot change its tree. */
+/** Hook phase folders that run after `stage` and so cannot change its tree (none for `output`). */
 export function laterPhases(stage: string): Set<string> {
   const at = HOOK_PHASES.indexOf(stage as HookPhase);
   return new Set(at < 0 ? [] : HOOK_PHASES.slice(at + 1));
@@ -53,6 +65,9 @@ export function stageKey(input: StageKeyInput): StageKey {
   }
   for (const [name, value] of Object.entries(input.variables)) {
     components[`variable ${name}`] = partsDigest(value);
+  }
+  for (const [name, value] of Object.entries(input.settings ?? {})) {
+    components[`setting ${name}`] = partsDigest(value);
   }
   for (const index of input.mirrorIndexes) {
     components[`mirror index ${index.url}`] = index.digest;

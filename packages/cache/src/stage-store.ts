@@ -15,7 +15,7 @@ import {
 import { join } from "node:path";
 import { type Host, toDibError } from "@dib/host";
 import { tryLock, unlock } from "./key-lock.js";
-import { explainKeyChange, type StageKey } from "./stage-key.js";
+import { explainKeyChange, OUTPUT_STAGE, type StageKey } from "./stage-key.js";
 
 /** What is stored beside each archive; written last, so its presence means the entry is whole. */
 export interface StageManifest {
@@ -32,6 +32,32 @@ export interface StageManifest {
   components: Record<string, string>;
   /** The second archive: files the stage added beside the tree (see `StageSide`). */
   side?: { bytes: number; sha256: string; files: number };
+  /** For the output stage: which outputs the archive holds. */
+  outputs?: StoredOutputs;
+}
+
+/**
+ * A build's finished outputs as stored: the file names are those the storing build wrote
+ * (`<base>.qcow2`, `<base>.qcow2.sha256`, `<base>.d`), relative to its output folder; a
+ * build that reuses them renames `<base>` to its own image name.
+ */
+export interface StoredOutputs {
+  /** The image name's last part the files were written under. */
+  base: string;
+  /** The outputs, in the order they were written. */
+  outputs: { type: string; name: string; bytes: number; checksums: Record<string, string> }[];
+  /** Every top-level name in the archive (outputs, checksum files, folders). */
+  names: string[];
+}
+
+/** What else `store` may be told. */
+export interface StoreOptions {
+  /** Archive only these names (relative to `from`; folders with their content), not `.`. */
+  files?: readonly string[];
+  /** zstd level for this entry (default: the store's). */
+  level?: number;
+  /** Recorded in the manifest (the output stage). */
+  outputs?: StoredOutputs;
 }
 
 /**
@@ -85,7 +111,8 @@ async function sha256Of(path: string): Promise<string> {
 export class StageStore {
   readonly dir: string;
   private readonly host: Host;
-  private readonly maxBytes: number;
+  /** DIB_IMAGE_CACHE_MAX: the store's ceiling in bytes. */
+  readonly maxBytes: number;
   private readonly level: number;
 
   constructor(options: StageStoreOptions) {
@@ -139,14 +166,15 @@ export class StageStore {
     const previous = this.entries()
       .filter((e) => e.slot === key.slot && e.stage === key.stage)
       .pop();
+    const what = key.stage === OUTPUT_STAGE ? "output" : "stage";
     if (!previous) {
-      return { reason: "no stored stage for this element set yet", changes: [] };
+      return { reason: `no stored ${what} for this element set yet`, changes: [] };
     }
     const changes = explainKeyChange(previous.components, key.components);
     return {
       reason: changes.length
-        ? `since the last stored stage: ${changes.join("; ")}`
-        : "no stored stage with this key",
+        ? `since the last stored ${what}: ${changes.join("; ")}`
+        : `no stored ${what} with this key`,
       changes,
     };
   }
@@ -226,7 +254,12 @@ export class StageStore {
    * Stores the tree `from` under `key`, unless another build is storing it right now or
    * it is already there. Then evicts the least recently used entries above the ceiling.
    */
-  async store(key: StageKey, from: string, side?: StageSide): Promise<StoreResult> {
+  async store(
+    key: StageKey,
+    from: string,
+    side?: StageSide,
+    options: StoreOptions = {},
+  ): Promise<StoreResult> {
     mkdirSync(this.dir, { recursive: true });
     if (this.readManifest(key.key)) return { stored: false, reason: "already stored" };
     const lock = join(this.dir, `${key.key}.lock`);
@@ -239,7 +272,15 @@ export class StageStore {
       return { stored: false, reason: "already stored" };
     }
     const temp = join(this.dir, `.${key.key}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+    const level = options.level ?? this.level;
+    const list = `${temp}.list`;
     try {
+      // The names to archive: the whole folder, or a list (given as a file: names may hold anything).
+      let what = ["."];
+      if (options.files) {
+        writeFileSync(list, options.files.map((f) => `${f}\n`).join(""));
+        what = ["--verbatim-files-from", "--files-from", list];
+      }
       await this.host.run(
         [
           "tar",
@@ -251,11 +292,12 @@ export class StageStore {
           ...TREE_FLAGS,
           "--sparse",
           "--one-file-system",
-          `--use-compress-program=zstd -T0 -${this.level} -q`,
-          ".",
+          `--use-compress-program=zstd -T0 -${level} -q`,
+          ...what,
         ],
         { hint: "the stage cache could not archive the tree; is zstd installed?" },
       );
+      rmSync(list, { force: true });
       const bytes = statSync(temp).size;
       const manifest: StageManifest = {
         key: key.key,
@@ -266,8 +308,8 @@ export class StageStore {
         sha256: await sha256Of(temp),
         components: key.components,
       };
+      if (options.outputs) manifest.outputs = options.outputs;
       if (side && side.files.length > 0) {
-        const list = `${temp}.list`;
         writeFileSync(list, side.files.map((f) => `${f}\n`).join(""));
         try {
           await this.host.run(
@@ -283,7 +325,7 @@ export class StageStore {
               "--verbatim-files-from",
               "--files-from",
               list,
-              `--use-compress-program=zstd -T0 -${this.level} -q`,
+              `--use-compress-program=zstd -T0 -${level} -q`,
             ],
             { hint: "the stage cache could not archive the files the stage left beside the tree" },
           );
@@ -305,6 +347,7 @@ export class StageStore {
       return { stored: true, bytes };
     } catch (error) {
       rmSync(temp, { force: true });
+      rmSync(list, { force: true });
       rmSync(`${temp}.side`, { force: true });
       rmSync(`${temp}.json`, { force: true });
       return { stored: false, reason: toDibError(error).message };

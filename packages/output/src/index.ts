@@ -25,7 +25,7 @@ export {
   parseDu,
 } from "./image-usage.js";
 export { freeBytes, isNoSpace, outputSpaceError } from "./no-space.js";
-export { datedName, imageTimestamp, type Renamed } from "./old-image.js";
+export { datedName, imageTimestamp, moveOldImageAside, type Renamed } from "./old-image.js";
 export type { OutputResult } from "./output-result.js";
 export {
   checkOutputSpace,

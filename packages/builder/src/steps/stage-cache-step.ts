@@ -1,9 +1,11 @@
 import { mkdirSync, readdirSync, rmdirSync } from "node:fs";
 import { join, relative } from "node:path";
-import { changedSince, type DirSnapshot, snapshotDir } from "@dib/cache";
+import { changedSince, type DirSnapshot, OUTPUT_STAGE, snapshotDir } from "@dib/cache";
 import { safeRemove, toDibError } from "@dib/host";
+import type { BuildOutput } from "../build-events.js";
 import type { BuildVariables } from "../hook-env.js";
 import { CACHED_STAGE, planStageCache, type StageCachePlan } from "../stage-cache.js";
+import { collectOutputs, placeOutputs } from "../stage-cache-outputs.js";
 import type { StepContext } from "../step-context.js";
 
 /** What the stage-restore step decided, for the steps after it. */
@@ -11,6 +13,10 @@ export interface StageCacheState {
   plan: StageCachePlan;
   /** The tree came from the cache: root.d … post-install.d do not run. */
   restored: boolean;
+  /** The finished outputs came from the cache: nothing else runs but the clean-up. */
+  outputs?: BuildOutput[];
+  /** When the build's stages began: outputs elements wrote since then are stored too. */
+  startedMs: number;
   /** The build folder (without the tree) before the stage: what the stage adds beside the tree is stored too. */
   before?: DirSnapshot;
 }
@@ -48,11 +54,14 @@ export async function restoreStage(
     elements: variables.elements.map((e) => ({ name: e.name, dir: e.path })),
     breakpoints: ctx.options.breakpoints,
   });
+  const startedMs = Date.now();
   if (!plan.use) {
     ctx.emit({ type: "stage-cache", stage: CACHED_STAGE, result: "off", reason: plan.reason });
     tell(ctx, `Stage cache not used: ${plan.reason}`);
-    return { plan, restored: false };
+    return { plan, restored: false, startedMs };
   }
+  const outputs = await restoreOutputs(ctx, plan);
+  if (outputs) return { plan, restored: false, outputs, startedMs };
   const short = plan.key.key.slice(0, 12);
   let result: Awaited<ReturnType<typeof plan.store.restore>>;
   try {
@@ -82,7 +91,7 @@ export async function restoreStage(
       ctx,
       `Stage cache: reused the tree after ${CACHED_STAGE} (key ${short}; ${result.reason})`,
     );
-    return { plan, restored: true };
+    return { plan, restored: true, startedMs };
   }
   ctx.emit({
     type: "stage-cache",
@@ -93,7 +102,121 @@ export async function restoreStage(
     changes: result.changes,
   });
   tell(ctx, `Stage cache: building ${CACHED_STAGE} again (key ${short}): ${result.reason}`);
-  return { plan, restored: false, before: snapshotDir(ctx.workspace.root, sideSkip(ctx)) };
+  return {
+    plan,
+    restored: false,
+    startedMs,
+    before: snapshotDir(ctx.workspace.root, sideSkip(ctx)),
+  };
+}
+
+/**
+ * The output half of the stage-restore step: when the finished outputs of an identical
+ * build are stored, they are put in place under this build's name and the build is done.
+ * Says why they were or were not reused.
+ */
+async function restoreOutputs(
+  ctx: StepContext,
+  plan: Extract<StageCachePlan, { use: true }>,
+): Promise<BuildOutput[] | undefined> {
+  const out = plan.output;
+  if ("reason" in out) {
+    ctx.emit({ type: "stage-cache", stage: OUTPUT_STAGE, result: "off", reason: out.reason });
+    tell(ctx, `Output cache not used: ${out.reason}`);
+    return undefined;
+  }
+  const short = out.key.key.slice(0, 12);
+  const manifest = plan.store.readManifest(out.key.key);
+  let miss: { reason: string; changes: string[] };
+  if (manifest?.outputs) {
+    const placed = await placeOutputs(ctx.host, plan.store, out.key, manifest.outputs, ctx.options);
+    if ("outputs" in placed) {
+      const reason = `stored ${manifest.created}, ${manifest.bytes} bytes, checksum verified`;
+      ctx.emit({
+        type: "stage-cache",
+        stage: OUTPUT_STAGE,
+        result: "hit",
+        reason,
+        key: out.key.key,
+        bytes: manifest.bytes,
+      });
+      tell(ctx, `Output cache: reused the outputs of an identical build (key ${short}; ${reason})`);
+      return placed.outputs;
+    }
+    miss = { reason: placed.miss, changes: [] };
+  } else {
+    miss = plan.store.explainMiss(out.key);
+  }
+  ctx.emit({
+    type: "stage-cache",
+    stage: OUTPUT_STAGE,
+    result: "miss",
+    reason: miss.reason,
+    key: out.key.key,
+    changes: miss.changes,
+  });
+  tell(ctx, `Output cache: building the image (key ${short}): ${miss.reason}`);
+  return undefined;
+}
+
+/** Every step after a reuse of the finished outputs is passed over but the clean-up. */
+export function reusedOutputsSkip(
+  state: StageCacheState | undefined,
+  step: string,
+): string | undefined {
+  if (!state?.outputs || step === "workspace-cleanup" || step === "stage-restore") return undefined;
+  return "the outputs came from the output cache";
+}
+
+/**
+ * The output-store step: after the last output is written, stores the outputs for an
+ * identical build to copy. Outputs larger than half of DIB_IMAGE_CACHE_MAX are not
+ * stored (they would push every stage out). A store that fails is reported and the
+ * build goes on.
+ */
+export async function storeOutputs(
+  ctx: StepContext,
+  state: StageCacheState,
+  outputs: readonly BuildOutput[],
+): Promise<void> {
+  const plan = state.plan;
+  if (!plan.use || "reason" in plan.output) return;
+  const key = plan.output.key;
+  const notStored = (reason: string) => {
+    ctx.emit({
+      type: "stage-cache",
+      stage: OUTPUT_STAGE,
+      result: "not-stored",
+      reason,
+      key: key.key,
+    });
+    tell(ctx, `Output cache: not stored: ${reason}`);
+  };
+  const found = collectOutputs(outputs, ctx.options, state.startedMs);
+  if ("reason" in found) return notStored(found.reason);
+  if (found.bytes > plan.store.maxBytes / 2) {
+    return notStored(
+      `${found.bytes} bytes of outputs is more than half of DIB_IMAGE_CACHE_MAX (${plan.store.maxBytes})`,
+    );
+  }
+  const started = Date.now();
+  const result = await plan.store.store(key, found.dir, undefined, {
+    files: found.stored.names,
+    // outputs are mostly compressed already (qcow2, tgz): the fastest level
+    level: 1,
+    outputs: found.stored,
+  });
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  if (!result.stored) return notStored(result.reason);
+  ctx.emit({
+    type: "stage-cache",
+    stage: OUTPUT_STAGE,
+    result: "stored",
+    reason: `stored in ${secs} s`,
+    key: key.key,
+    bytes: result.bytes,
+  });
+  tell(ctx, `Output cache: stored the outputs (${result.bytes} bytes, ${secs} s)`);
 }
 
 /**

@@ -46,6 +46,14 @@ describe("parseBuildArgs: defaults", () => {
     expect(options.arch).toBeUndefined();
     expect(display).toEqual({ json: false, console: "phases", timestamps: true, trace: false });
   });
+
+  it("uses the stage cache unless DIB_STAGE_CACHE=0 or --no-cache", () => {
+    expect(build(["x"]).options.stageCache).toBe("on");
+    expect(build(["x"], { DIB_STAGE_CACHE: "1" }).options.stageCache).toBe("on");
+    expect(build(["x"], { DIB_STAGE_CACHE: "" }).options.stageCache).toBe("on");
+    expect(build(["x"], { DIB_STAGE_CACHE: "0" }).options.stageCache).toBe("off");
+    expect(build(["--no-cache", "x"], { DIB_STAGE_CACHE: "0" }).options.stageCache).toBe("bypass");
+  });
 });
 
 describe("parseBuildArgs: every option", () => {

@@ -286,7 +286,8 @@ export function parseBuildArgs(
     mkfsOptions: last("mkfsOptions")?.value ?? "",
     noTmpfs,
     offline: has("offline") || enabled(vars.DIB_OFFLINE),
-    stageCache: has("noCache") ? "bypass" : enabled(vars.DIB_STAGE_CACHE) ? "on" : "off",
+    // On unless DIB_STAGE_CACHE=0 turns it off; --no-cache bypasses it.
+    stageCache: has("noCache") ? "bypass" : vars.DIB_STAGE_CACHE?.trim() === "0" ? "off" : "on",
     installType,
     elementsPath: (vars.ELEMENTS_PATH ?? "").split(":").filter((p) => p !== ""),
     tmpDir: vars.TMP_DIR || "/tmp",

@@ -59,8 +59,8 @@ Options and element names may be mixed; long options may be shortened.
   --mkfs-journal-size MB  ext4 journal size (default 64)
   --mkfs-options "OPTS"   extra options for the root mkfs
   --no-tmpfs              build on disk, not in a tmpfs
-  --no-cache              build every stage, neither reading nor writing the
-                          stage cache (which DIB_STAGE_CACHE=1 turns on)
+  --no-cache              build everything, neither reading nor writing the
+                          stage and output cache (DIB_STAGE_CACHE=0: off)
   --offline               do not refresh cached resources
   --qemu-img-options K=V,…  options for qemu-img convert -o
   --root-label LABEL      root filesystem label (default cloudimg-rootfs; on xfs
