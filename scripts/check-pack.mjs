@@ -94,7 +94,7 @@ async function checkTypes(data, label) {
 
 const tarballs = packages.map((p) => pack(p.path));
 const packed = Date.now();
-let typed_ = 0;
+let withTypes = 0;
 await Promise.all(
   tarballs.map(async (tarball) => {
     const label = tarball.slice(dest.length).replace(/^\//, "");
@@ -102,7 +102,7 @@ await Promise.all(
     const data = new Uint8Array(readFileSync(tarball));
     const pkg = await checkPublint(data, label);
     if (shipsTypes(pkg)) {
-      typed_++;
+      withTypes++;
       await checkTypes(data, label);
     }
   }),
@@ -111,7 +111,7 @@ if (keep) process.stdout.write(`${tarballs.join("\n")}\n`);
 else rmSync(dest, { recursive: true, force: true });
 const seconds = (ms) => `${(ms / 1000).toFixed(1)}s`;
 process.stdout.write(
-  `check-pack: ${tarballs.length} packages packed in ${seconds(packed - started)}; publint on all, arethetypeswrong on the ${typed_} with types, in ${seconds(Date.now() - packed)}\n`,
+  `check-pack: ${tarballs.length} packages packed in ${seconds(packed - started)}; publint on all, arethetypeswrong on the ${withTypes} with types, in ${seconds(Date.now() - packed)}\n`,
 );
 if (problems.length > 0) {
   process.stderr.write(
