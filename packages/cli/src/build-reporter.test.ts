@@ -103,6 +103,13 @@ describe("BuildReporter", () => {
     r.summary(result);
   });
 
+  it("takes a terminal that says it has 0 columns for 80", () => {
+    const { r, text } = reporter({}, { isTTY: true, columns: 0 });
+    r.event({ type: "phase-start", phase: "install.d", where: "chroot", index: 6, total: 17 });
+    expect(progressLine(text())).toMatch(/^… \[6\/17\] install\.d {2}0\.\ds$/);
+    r.summary(result);
+  });
+
   it("draws no progress line (and no counter) when stdout is not a terminal", () => {
     const { r, text } = reporter();
     r.event({ type: "phase-start", phase: "install.d", where: "chroot", index: 6, total: 17 });

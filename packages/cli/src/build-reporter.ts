@@ -290,7 +290,8 @@ export class BuildReporter {
       ? ` ${this.script.name}${this.script.element ? ` (${this.script.element})` : ""}`
       : "";
     const text = `… ${this.counter}${this.phase}${script}  ${elapsed}`;
-    const width = this.streams.columns ?? 80;
+    // A pseudo-terminal nobody sized (`script -c` under a pipe, say) says 0 columns.
+    const width = this.streams.columns || 80;
     return text.length >= width ? `${text.slice(0, width - 2)}…` : text;
   }
 
