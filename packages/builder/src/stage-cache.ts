@@ -72,7 +72,7 @@ const NOT_KEYED = new Set([
  * Elements whose hooks read the network outside the distribution mirror (a git HEAD, a
  * URL that moves): their result cannot be keyed by anything the build can see.
  */
-export const UNKEYABLE_ELEMENTS = ["source-repositories"];
+const UNKEYABLE_ELEMENTS = ["source-repositories"];
 
 /** Elements that bootstrap from a Debian-style mirror with dists/<release>{,-updates}. */
 const DEBIAN_FAMILY = ["debootstrap", "debian-minimal", "debian", "ubuntu-minimal", "ubuntu"];
@@ -92,7 +92,7 @@ export type StageCachePlan =
  * joined where they differ), with this build's own directory written as `<build>` so the
  * next build's key can match.
  */
-export function keyedVariables(
+function keyedVariables(
   options: BuildOptions,
   workspace: Workspace,
   variables: BuildVariables,
@@ -216,7 +216,7 @@ async function mirrorIndexes(
 
 let ownVersion: string | undefined;
 /** @dib/builder's version, from its package.json (one level above src/ and dist/). */
-export function builderVersion(): string {
+function builderVersion(): string {
   ownVersion ??= (
     JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
       version: string;
