@@ -1,3 +1,4 @@
+import { architecture } from "@dib/elements";
 import { parseOutputTypes } from "@dib/output";
 import { describe, expect, it } from "vitest";
 import { parseBuildArgs } from "./commands/build-args.js";
@@ -49,8 +50,17 @@ describe("parseImageFile", () => {
     expect(() => parseImageFile("- imagename: x\n  colour: blue\n", "i.yaml")).toThrow(
       /i\.yaml: invalid image definition/,
     );
-    expect(() => parseImageFile("- arch: i386\n", "i.yaml")).toThrow(/at 0\.arch/);
+    expect(() => parseImageFile("- arch: 64\n", "i.yaml")).toThrow(/at 0\.arch/);
     expect(() => parseImageFile("imagename: x\n", "i.yaml")).toThrow(/invalid image definition/);
+  });
+
+  it("takes `arch` as -a does: every name @dib/elements knows, the others refused by it", () => {
+    const [definition] = parseImageFile("- arch: i386\n  elements: [vm]\n", "i.yaml");
+    const argv = imageInvocation({ imagename: "x", ...definition }).argv;
+    expect(argv).toEqual(["-o", "x", "-a", "i386", "--", "vm"]);
+    expect(architecture("i386").name).toBe("i386");
+    const [other] = parseImageFile("- arch: sparc\n", "i.yaml");
+    expect(() => architecture(other?.arch ?? "")).toThrow(/sparc/);
   });
 
   it("takes `types` as -t does: every type @dib/output knows, the others refused by its parser", () => {

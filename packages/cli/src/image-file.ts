@@ -3,23 +3,11 @@ import { DibError } from "@dib/host";
 import { parse } from "yaml";
 import { z } from "zod";
 
-const ARCHES = [
-  "aarch64",
-  "amd64",
-  "arm64",
-  "armhf",
-  "powerpc",
-  "ppc64",
-  "ppc64el",
-  "ppc64le",
-  "s390x",
-  "x86_64",
-] as const;
-
 /** One image definition of a YAML image file (DIB's `diskimage-builder` schema, §1.4). */
 const imageDefinitionSchema = z.strictObject({
   imagename: z.string().min(1).optional(),
-  arch: z.enum(ARCHES).optional(),
+  // Passed on as `-a`: @dib/elements' architecture() checks it, as it does -a.
+  arch: z.string().min(1).optional(),
   // Passed on as `-t`: @dib/output's parser checks them, so a file and -t accept the same
   // types and refuse the others with the same error.
   types: z.array(z.string().min(1)).optional(),
