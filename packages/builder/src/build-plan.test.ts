@@ -10,6 +10,13 @@ const input = {
 };
 
 describe("planBuild", () => {
+  it("makes another architecture's programs runnable before the first hook, for a foreign ARCH only", () => {
+    const names = (foreignArch: boolean) =>
+      planBuild({ ...input, foreignArch }).steps.map((s) => s.name);
+    expect(names(true).slice(0, 4)).toEqual(["elements", "workspace", "foreign-arch", "hooks"]);
+    expect(names(false)).not.toContain("foreign-arch");
+  });
+
   it("runs the phases in DIB's order for a disk image", () => {
     const plan = planBuild(input);
     expect(plan.steps.map((s) => s.name)).toEqual([

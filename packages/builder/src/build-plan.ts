@@ -29,6 +29,8 @@ export interface BuildPlanInput {
    * build), store after post-install.d and, after the last output, the outputs.
    */
   stageCache?: boolean | undefined;
+  /** ARCH is not the host's: its programs run through QEMU's user-mode emulator. */
+  foreignArch?: boolean | undefined;
 }
 
 export interface BuildPlan {
@@ -75,6 +77,7 @@ export function planBuild(input: BuildPlanInput): BuildPlan {
   const steps: PlannedStep[] = [
     own("elements"),
     own("workspace"),
+    ...(input.foreignArch ? [own("foreign-arch")] : []),
     own("hooks"),
     own("block-device-init"),
     ...(input.stageCache ? [own("stage-restore")] : []),

@@ -33,6 +33,7 @@ import {
   factsAfterCreate,
   factsAfterInit,
 } from "./steps/block-device-step.js";
+import { foreignArchStep } from "./steps/foreign-arch-step.js";
 import { type HookTree, hooksStep } from "./steps/hooks-step.js";
 import { outputStep } from "./steps/output-step.js";
 import type { ResolvedBuildElements } from "./steps/resolve-step.js";
@@ -57,6 +58,8 @@ export interface BuildState {
   readonly host: Host;
   readonly options: BuildOptions;
   readonly arch: string;
+  /** The build host's own architecture (Debian's name). */
+  readonly hostArch: string;
   readonly plan: BuildPlan;
   readonly outputPlan: OutputPlan;
   readonly resolved: ResolvedBuildElements;
@@ -170,6 +173,17 @@ export const BUILD_STEPS: Readonly<Record<string, BuildStep>> = {
       if (options.cliCommand) writeCliWrapper(ws.binDir, options.cliCommand);
       state.ctx = state.stepContext(ws);
       state.tree = ws.mountDir;
+    },
+  },
+
+  "foreign-arch": {
+    async run(state) {
+      const ws = need(state.workspace, "workspace");
+      const result = await foreignArchStep(ws.ledger, state.hostArch, state.arch);
+      say(
+        state,
+        `${state.arch} programs run through QEMU's user-mode emulator (binfmt_misc entry ${result.entry}${result.registered ? ", registered for this build" : ""})`,
+      );
     },
   },
 

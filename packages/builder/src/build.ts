@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { AnyBlockDevicePlugin } from "@dib/block-device";
+import { architecture, runsNatively } from "@dib/elements";
 import { DibError, type Host, installInterruptHandler, requireTools, toDibError } from "@dib/host";
 import type { OutputPlan } from "@dib/output";
 import { STOCK_BLOCK_DEVICE_LEVELS } from "./block-device-levels.js";
@@ -13,6 +14,7 @@ import { hostArch } from "./host-arch.js";
 import { unmountBelow } from "./mount-sweep.js";
 import { PlanCursor } from "./step-context.js";
 import { chooseBlockDeviceConfig } from "./steps/block-device-step.js";
+import { checkForeignArch } from "./steps/foreign-arch-step.js";
 import { planBuildOutputs } from "./steps/output-step.js";
 import { resolveStep } from "./steps/resolve-step.js";
 import { reusedOutputsSkip } from "./steps/stage-cache-step.js";
@@ -96,7 +98,14 @@ async function prepare(
 ): Promise<BuildState> {
   const { host } = runtime;
   const say = (line: string) => emit({ type: "log", line, stream: "builder" });
-  const arch = options.arch ?? (await hostArch(host));
+  const machineArch = await hostArch(host);
+  // ARCH in Debian's names whatever `-a` said (aarch64 → arm64), as DIB's own default is:
+  // hooks, package-installs filters and the bootstrap all see one spelling.
+  const arch = options.arch ? architecture(options.arch).name : machineArch;
+  if (options.arch && options.arch !== arch)
+    say(`ARCH ${options.arch} is ${arch} in Debian's names`);
+  const foreignArch = !runsNatively(machineArch, arch);
+  if (foreignArch) checkForeignArch(machineArch, architecture(arch));
   const outputPlan = await preflight(host, options, arch);
   const handleSignals = runtime.handleSignals ?? true;
   if (handleSignals) {
@@ -117,12 +126,14 @@ async function prepare(
     ramdisk: options.ramdisk,
     blockDeviceConfig: blockDeviceChoice.source,
     stageCache: options.stageCache !== "off",
+    foreignArch,
   });
   cursor.setPlan(plan.steps);
   return {
     host,
     options,
     arch,
+    hostArch: machineArch,
     plan,
     outputPlan,
     resolved,
