@@ -177,9 +177,11 @@ export function foreignArchChecks(
       detail = `no: binfmt_misc is switched off (echo 1 > ${BINFMT_DIR}/status)`;
     } else {
       ok = true;
-      detail = s.serving
-        ? `${s.serving.interpreter} through binfmt_misc entry ${s.serving.name}`
-        : `${s.definition.interpreter}; each build registers a binfmt_misc entry for it (${s.mounted ? "none registered now" : "binfmt_misc not mounted now"}) and removes it after`;
+      // A dib-* entry is a running build's own: it goes when that build ends.
+      detail =
+        s.serving && !s.serving.name.startsWith("dib-")
+          ? `${s.serving.interpreter} through binfmt_misc entry ${s.serving.name}`
+          : `${s.definition.interpreter}; each build registers a binfmt_misc entry for it (${s.mounted ? "the host has none of its own" : "binfmt_misc not mounted now"}) and removes it after`;
       if (!archTest) detail += "; without arch-test the bootstrap uses debootstrap, not mmdebstrap";
     }
     checks.push({ name: `build ${arch} images`, ok, required: false, detail });
