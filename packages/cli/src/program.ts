@@ -13,6 +13,7 @@ import {
   registerInternalPackageInstallsCommand,
   registerInternalSvcMapCommand,
 } from "./commands/elements.js";
+import { registerInternalMountCommands } from "./commands/internal-mount.js";
 import { registerInternalLedgerCommands } from "./commands/ledger-hold.js";
 import { version } from "./version.js";
 
@@ -38,6 +39,7 @@ export function createProgram(): Command {
   registerInternalPackageInstallsCommand(program);
   registerInternalSvcMapCommand(program);
   registerInternalLedgerCommands(program);
+  registerInternalMountCommands(program);
   registerBlockDeviceCommand(program);
   checkRequiredOptionsLast(program);
   return program;

@@ -1,17 +1,15 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import {
   CONTAINER_RUNTIMES,
   type ContainerRuntime,
   DibError,
   Host,
-  LEDGER_FILE,
   Ledger,
   RUNTIME_OBJECT_KINDS,
   type RuntimeObjectKind,
 } from "@dib/host";
 import type { Command } from "commander";
 import { internalGroup } from "./elements.js";
+import { buildLedgerDir } from "./internal-ledger-dir.js";
 
 interface LedgerObjectOptions {
   /** The build directory (holds ledger.jsonl); else DIB_LEDGER_DIR. */
@@ -39,18 +37,7 @@ function target(
       hint: `use one of ${RUNTIME_OBJECT_KINDS.join(", ")}`,
     });
   }
-  const dir = options.ledgerDir || (options.env ?? process.env).DIB_LEDGER_DIR || "";
-  if (dir === "" || !existsSync(join(dir, LEDGER_FILE))) {
-    throw new DibError(
-      "DIB_NO_LEDGER",
-      dir === ""
-        ? "no build ledger to record in: DIB_LEDGER_DIR is not set"
-        : `${dir} has no ${LEDGER_FILE}`,
-      {
-        hint: "run this from a hook of a dib build (it sets DIB_LEDGER_DIR), or pass --ledger-dir with the build directory",
-      },
-    );
-  }
+  const dir = buildLedgerDir(options.ledgerDir, options.env);
   return {
     dir,
     runtime: options.runtime as ContainerRuntime,
