@@ -64,12 +64,14 @@ describe.runIf(isRoot && haveMinbase)(`Debian element hooks on a real root tree$
       TMP_MOUNT_PATH: root,
       DIB_IMAGE_CACHE: cache,
       DISTRO_NAME: "debian",
+      ARCH: "amd64",
     };
     expect(
       (await runScript(elementFile("dpkg", "root.d", "50-shared-apt-cache"), [], env)).exitCode,
     ).toBe(0);
     writeFileSync(join(archives, "kept.deb"), "x");
-    expect(existsSync(join(cache, "apt/debian/kept.deb"))).toBe(true);
+    // One archive per distribution and architecture.
+    expect(existsSync(join(cache, "apt/debian-amd64/kept.deb"))).toBe(true);
 
     expect(
       (await runScript(elementFile("dpkg", "post-root.d", "99-unmount-apt-cache"), [], env))
