@@ -16,7 +16,7 @@ import { internalGroup } from "./elements.js";
 import { buildLedgerDir } from "./internal-ledger-dir.js";
 
 /** The filesystems a hook may mount into a tree besides binds: what a chroot needs, and tmpfs. */
-export const IN_TREE_FSTYPES = ["proc", "sysfs", "devpts", "tmpfs"] as const;
+const IN_TREE_FSTYPES = ["proc", "sysfs", "devpts", "tmpfs"] as const;
 
 /** Propagation flags: when the hook gives none, the mount is made private. */
 const PROPAGATION = new Set(["private", "rprivate", "slave", "rslave", "shared", "rshared"]);
