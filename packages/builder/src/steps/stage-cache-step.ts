@@ -129,7 +129,15 @@ async function restoreOutputs(
   const manifest = plan.store.readManifest(out.key.key);
   let miss: { reason: string; changes: string[] };
   if (manifest?.outputs) {
-    const placed = await placeOutputs(ctx.host, plan.store, out.key, manifest.outputs, ctx.options);
+    let placed: Awaited<ReturnType<typeof placeOutputs>>;
+    try {
+      placed = await placeOutputs(ctx.host, plan.store, out.key, manifest.outputs, ctx.options);
+    } catch (error) {
+      // Could not be put in place (the output folder filled, say): the build makes them.
+      placed = {
+        miss: `the stored outputs could not be put in place (${toDibError(error).message})`,
+      };
+    }
     if ("outputs" in placed) {
       const reason = `stored ${manifest.created}, ${manifest.bytes} bytes, checksum verified`;
       ctx.emit({
