@@ -158,11 +158,10 @@ describe.runIf(isRoot)(`dib-cli internal mount on the real kernel${rootOnlyReaso
     expect(await mount("-t", "proc", "proc", "/proc")).toBe("");
     expect(mountsIn(join(root, "proc"))).toEqual([join(root, "proc")]);
 
-    // Released newest first by entry, as debootstrap's trap does; then by path.
-    for (const entry of [pts, dev, sys, proc]) {
-      const r = await runCli(["internal", "umount", "--entry", entry], hookEnv());
-      expect(r.exitCode, r.stderr).toBe(0);
-    }
+    // Released by entry, newest first whatever the order given, in one call as
+    // debootstrap's exit trap does; then by path.
+    const byEntry = await runCli(["internal", "umount", "--entry", proc, sys, dev, pts], hookEnv());
+    expect(byEntry.exitCode, byEntry.stderr).toBe(0);
     expect(mountsIn(root)).toEqual([join(root, "var/cache/apt/archives")]);
     const byPath = await runCli(
       ["internal", "umount", "--root", root, "/var/cache/apt/archives"],

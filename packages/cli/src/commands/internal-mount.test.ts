@@ -144,7 +144,7 @@ describe("dib-cli internal mount / umount refusals", () => {
     expect(
       await unmountInTree({ root: join(dir, "gone"), path: "/var/cache/apt/archives" }, { host }),
     ).toEqual([]);
-    expect(await unmountInTree({ entry: 7 }, { host })).toEqual([]);
+    expect(await unmountInTree({ entries: [7] }, { host })).toEqual([]);
     expect(existsSync(join(root, "var"))).toBe(false);
   });
 

@@ -179,70 +179,86 @@ export interface TreeUnmountRequest {
   /** The tree and the path in it, as they were given to mountInTree … */
   root?: string | undefined;
   path?: string | undefined;
-  /** … or the ledger entry that mountInTree printed. */
-  entry?: number | undefined;
-  /** Remove the mount point directory afterwards when it is empty. */
+  /** … or the ledger entries that mountInTree printed. */
+  entries?: number[] | undefined;
+  /** Remove the mount point directories afterwards when they are empty. */
   rmdir?: boolean;
 }
 
+/** The held mount entries among `seqs`; another kind of entry is refused. */
+function mountEntries(ledger: Ledger, seqs: number[]): LedgerEntry[] {
+  const all = ledger.entries();
+  const found: LedgerEntry[] = [];
+  for (const seq of seqs) {
+    const entry = all.find((e) => e.seq === seq);
+    if (entry && entry.resource.kind !== "mount") {
+      throw new DibError(
+        "DIB_MOUNT_ENTRY",
+        `ledger entry ${seq} is the ${describeResource(entry.resource)}, not a mount`,
+        { hint: "pass the numbers `dib-cli internal mount` printed" },
+      );
+    }
+    if (entry && !entry.released) found.push(entry);
+  }
+  return found;
+}
+
 /**
- * Releases the build's mounts at (and below) a path of the tree, newest first, or one
- * ledger entry: unmounted, and marked released in the ledger. What the ledger does not
- * hold (released already, by an earlier hook or the build) is nothing to do. Returns what
- * was released.
+ * Removes an emptied mount point; left alone when something is mounted there again, it is
+ * not empty, or its path no longer is what was mounted on (a symlink on the way since).
+ */
+function removeMountPoint(target: string): void {
+  try {
+    if (realpathSync(target) !== target || isMountPoint(target)) return;
+    rmdirSync(target);
+  } catch {
+    // gone, or not empty: left as it is
+  }
+}
+
+/**
+ * Releases the build's mounts at (and below) a path of the tree, or the given ledger
+ * entries, newest first: unmounted, and marked released in the ledger. What the ledger
+ * does not hold (released already, by an earlier hook or the build) is nothing to do.
+ * Returns what was released.
  */
 export async function unmountInTree(
   request: TreeUnmountRequest,
   options: { ledgerDir?: string | undefined; host: Host; env?: NodeJS.ProcessEnv },
 ): Promise<string[]> {
   const dir = buildLedgerDir(options.ledgerDir, options.env);
-  if (request.entry !== undefined && !(Number.isInteger(request.entry) && request.entry > 0)) {
+  const bad = (request.entries ?? []).filter((n) => !(Number.isInteger(n) && n > 0));
+  if (bad.length > 0) {
     throw new DibError(
       "DIB_MOUNT_OPTIONS",
-      `--entry ${request.entry} is not a ledger entry number`,
+      `--entry ${bad.join(" ")} is not a ledger entry number`,
       {
-        hint: "pass the number `dib-cli internal mount` printed",
+        hint: "pass the numbers `dib-cli internal mount` printed",
       },
     );
   }
   const byPath = request.root !== undefined && request.path !== undefined;
-  if (byPath === (request.entry !== undefined)) {
+  if (byPath === (request.entries !== undefined && request.entries.length > 0)) {
     throw new DibError("DIB_MOUNT_OPTIONS", "give either --root with a PATH, or --entry", {
-      hint: 'dib-cli internal umount --root "$TARGET_ROOT" /var/cache/apt/archives, or --entry N as `internal mount` printed it',
+      hint: 'dib-cli internal umount --root "$TARGET_ROOT" /var/cache/apt/archives, or --entry N… as `internal mount` printed them',
     });
   }
   const ledger = Ledger.open(dir, options.host);
   try {
     let entries: LedgerEntry[];
-    let target: string | undefined;
     if (byPath) {
       // A tree that is gone has nothing mounted in it any more.
       if (!existsSync(request.root as string)) return [];
-      target = targetInTree(treeRoot(request.root as string), request.path as string, false);
+      const target = targetInTree(treeRoot(request.root as string), request.path as string, false);
       entries = heldMountsAt(ledger, target);
     } else {
-      const entry = ledger.entries().find((e) => e.seq === request.entry);
-      if (entry && entry.resource.kind !== "mount") {
-        throw new DibError(
-          "DIB_MOUNT_ENTRY",
-          `ledger entry ${request.entry} is the ${describeResource(entry.resource)}, not a mount`,
-          { hint: "pass the number `dib-cli internal mount` printed" },
-        );
-      }
-      entries = entry && !entry.released ? [entry] : [];
-      if (entry?.resource.kind === "mount") target = entry.resource.target;
+      entries = mountEntries(ledger, request.entries ?? []);
     }
     const released: string[] = [];
     for (const e of entries.sort((a, b) => b.seq - a.seq)) {
       await ledger.release(e.seq);
       released.push(describeResource(e.resource));
-    }
-    if (request.rmdir && target !== undefined && !isMountPoint(target)) {
-      try {
-        rmdirSync(target);
-      } catch {
-        // not empty, or gone: left as it is
-      }
+      if (request.rmdir && e.resource.kind === "mount") removeMountPoint(e.resource.target);
     }
     return released;
   } finally {
@@ -256,7 +272,7 @@ function optionList(text: string | undefined): string[] {
 
 /**
  * `dib-cli internal mount --root TREE (--bind | -t FSTYPE) [-o OPTS] [--read-only] SOURCE
- * PATH` and `dib-cli internal umount (--root TREE PATH | --entry N)`: how element hooks
+ * PATH` and `dib-cli internal umount (--root TREE PATH | --entry N…)`: how element hooks
  * mount into the image tree, recorded in the build's ledger (DIB_LEDGER_DIR).
  */
 export function registerInternalMountCommands(program: Command): void {
@@ -307,19 +323,24 @@ export function registerInternalMountCommands(program: Command): void {
     );
   group
     .command("umount")
-    .description("release the build's mounts at a path of an image tree, or one ledger entry")
+    .description("release the build's mounts at a path of an image tree, or ledger entries")
     .option("--root <dir>", "the image tree ($TARGET_ROOT); PATH is resolved inside it")
-    .option("--entry <n>", "the ledger entry `internal mount` printed", (v) => Number(v))
+    .option("--entry <n...>", "ledger entries `internal mount` printed (several: one call)")
     .option("--ledger-dir <dir>", "the build directory (default: $DIB_LEDGER_DIR)")
     .option("--rmdir", "remove the mount point afterwards when it is empty")
     .argument("[path]", "the mount point inside the tree")
     .action(
       async (
         path: string | undefined,
-        opts: { root?: string; entry?: number; ledgerDir?: string; rmdir?: boolean },
+        opts: { root?: string; entry?: string[]; ledgerDir?: string; rmdir?: boolean },
       ) => {
         await unmountInTree(
-          { root: opts.root, path, entry: opts.entry, rmdir: opts.rmdir === true },
+          {
+            root: opts.root,
+            path,
+            entries: opts.entry?.map((n) => (/^\d+$/.test(n) ? Number(n) : Number.NaN)),
+            rmdir: opts.rmdir === true,
+          },
           { ledgerDir: opts.ledgerDir, host: host() },
         );
       },
