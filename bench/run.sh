@@ -27,14 +27,14 @@ Builds `debian-minimal vm block-device-mbr` plus a one-script `bench-probe` elem
 
 cold: an empty DIB_IMAGE_CACHE. warm: the cache the tool's last build filled, with
 bench-probe's finalise.d script changed. rebuild: nothing changed since the last build.
-multi: like rebuild, with -t qcow2,vhd,tar,squashfs. dib runs with its stage cache on
-(DIB_STAGE_CACHE=1). Builds of the two tools alternate, so a change in the host's load hits
+multi: like rebuild, with -t qcow2,vhd,tar,squashfs. dib runs with its stage and output
+cache on (its default). Builds of the two tools alternate, so a change in the host's load hits
 both.
 Needs root (both tools need loop devices and mounts) and /usr/bin/time (Debian package
 `time`); DIB also needs sudo. BENCH_DIR is where the work directory goes (default: TMPDIR
 or /tmp); DIB_RELEASE overrides bookworm for both tools; BENCH_DIB_FROM=source runs
 dib-cli from source (tsx) even when packages/cli/dist exists; BENCH_STAGE_CACHE=0 runs dib
-without its stage cache (to see what the cache itself saves).
+without its stage and output cache (to see what the cache itself saves).
 EOF
 }
 
