@@ -266,11 +266,14 @@ export function dibCodeDigest(): string {
   const visit = (root: string) => {
     if (seen.has(root)) return;
     seen.add(root);
-    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
-      name?: string;
-      version?: string;
-      dependencies?: Record<string, string>;
-    };
+    let pkg: { name?: string; version?: string; dependencies?: Record<string, string> };
+    try {
+      pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+    } catch {
+      // bundled into something else: this file is the code that runs
+      hash.update(readFileSync(fileURLToPath(import.meta.url)));
+      return;
+    }
     hash.update(`${pkg.name}@${pkg.version}\0`);
     walk(join(root, folder), `${pkg.name}/${folder}`);
     for (const dep of Object.keys(pkg.dependencies ?? {}).sort()) {
