@@ -269,7 +269,7 @@ describe.runIf(isRoot)(
           // Before the image is made: the tree alone is larger than the free space.
           const warning = result.stdout.search(
             new RegExp(
-              `^WARNING: ${fs.dir} has \\d+ MiB free, but the raw output of this image need at least \\d+ MiB`,
+              `^WARNING: ${fs.dir} has \\d+(\\.\\d)? [KM]iB free, but the raw output of this image needs at least \\d+(\\.\\d)? MiB`,
               "m",
             ),
           );

@@ -50,7 +50,7 @@ describe("checkOutputSpace", () => {
         ["qcow2"],
       ),
     ).toBe(
-      '/out has 182.0 MiB free, but the qcow2 output of this image need at least 300.0 MiB: writing it will fail with "No space left on device" (ENOSPC) unless space is freed there (or use -o elsewhere)',
+      '/out has 182.0 MiB free, but the qcow2 output of this image needs at least 300.0 MiB: writing it will fail with "No space left on device" (ENOSPC) unless space is freed there (or use -o elsewhere)',
     );
   });
 });

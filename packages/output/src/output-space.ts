@@ -71,5 +71,5 @@ export function checkOutputSpace(
 export function outputSpaceWarning(check: OutputSpaceCheck, types: readonly string[]): string {
   return `${check.directory} has ${formatBytes(check.freeBytes)} free, but the ${types.join(", ")} output${
     types.length > 1 ? "s" : ""
-  } of this image need at least ${formatBytes(check.neededBytes)}: writing ${types.length > 1 ? "them" : "it"} will fail with "No space left on device" (ENOSPC) unless space is freed there (or use -o elsewhere)`;
+  } of this image need${types.length > 1 ? "" : "s"} at least ${formatBytes(check.neededBytes)}: writing ${types.length > 1 ? "them" : "it"} will fail with "No space left on device" (ENOSPC) unless space is freed there (or use -o elsewhere)`;
 }
