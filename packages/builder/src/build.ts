@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { resolve } from "node:path";
 import type { AnyBlockDevicePlugin } from "@dib/block-device";
 import { architecture, runsNatively } from "@dib/elements";
 import { DibError, type Host, installInterruptHandler, requireTools, toDibError } from "@dib/host";
@@ -192,7 +192,7 @@ function resultOf(state: BuildState, cursor: PlanCursor, started: number): Build
 export async function build(input: BuildOptionsInput, runtime: BuildRuntime): Promise<BuildResult> {
   const started = Date.now();
   const options = parseBuildOptions(input);
-  const log = options.logfile ? new BuildLogFile(join(options.cwd, options.logfile)) : undefined;
+  const log = options.logfile ? new BuildLogFile(resolve(options.cwd, options.logfile)) : undefined;
   const emit = (event: BuildEvent) => {
     log?.write(event);
     runtime.onEvent?.(event);
