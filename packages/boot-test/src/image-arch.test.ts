@@ -34,6 +34,8 @@ const missing = tools.filter((t) => !findTool(t));
 
 describe.skipIf(missing.length > 0)(
   `imageArch on real images${missing.length ? ` (missing ${missing.join(", ")})` : ""}`,
+  // qemu-img, sfdisk and mtools on real files: seconds alone, more on a busy CI host.
+  { timeout: 60_000 },
   () => {
     const host = new Host();
     let dir: string;

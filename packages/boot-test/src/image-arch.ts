@@ -65,37 +65,19 @@ export async function imageArch(
 ): Promise<GuestArch | undefined> {
   const dir = mkdtempSync(join(tmpDir, "dib-image-arch-"));
   try {
-    const head = join(dir, "head.raw");
+    // Sectors [skip, skip + count) of the image as a raw file, whatever its format.
+    const sectors = async (out: string, skip: number, count: number) => {
+      const argv = ["qemu-img", "dd", "-f", format, "-O", "raw", `bs=${SECTOR}`];
+      if (skip > 0) argv.push(`skip=${skip}`);
+      await host.run([...argv, `count=${count}`, `if=${image}`, `of=${out}`]);
+      return out;
+    };
     // 34 sectors: the MBR, the GPT header and 128 partition entries.
-    await host.run([
-      "qemu-img",
-      "dd",
-      "-f",
-      format,
-      "-O",
-      "raw",
-      `bs=${SECTOR}`,
-      "count=34",
-      `if=${image}`,
-      `of=${head}`,
-    ]);
+    const head = await sectors(join(dir, "head.raw"), 0, 34);
     const esp = findEsp(readHead(head, 34 * SECTOR));
     if (!esp) return undefined;
-    const part = join(dir, "esp.raw");
     const count = Math.min(esp.sectors, ESP_READ_BYTES / SECTOR);
-    await host.run([
-      "qemu-img",
-      "dd",
-      "-f",
-      format,
-      "-O",
-      "raw",
-      `bs=${SECTOR}`,
-      `skip=${esp.startSector}`,
-      `count=${count}`,
-      `if=${image}`,
-      `of=${part}`,
-    ]);
+    const part = await sectors(join(dir, "esp.raw"), esp.startSector, count);
     const listing = await host.run(["mdir", "-/", "-b", "-i", part, "::/"], {
       allowFailure: true,
       env: { MTOOLS_SKIP_CHECK: "1" },

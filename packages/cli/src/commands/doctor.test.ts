@@ -78,30 +78,23 @@ describe("dib-cli doctor: foreign architectures", () => {
         magic: "7f",
         mask: "ff",
       };
-      expect(
+      const registered = (e: typeof entry) =>
         build({
           definition,
           interpreterPresent: true,
           mounted: true,
           enabled: true,
-          entries: [entry],
-          serving: entry,
-        })?.detail,
-      ).toMatch(
+          entries: [e],
+          serving: e,
+        })?.detail;
+      expect(registered(entry)).toMatch(
         /^\/usr\/libexec\/qemu-binfmt\/aarch64-binfmt-P through binfmt_misc entry qemu-aarch64/,
       );
       // Another build's own entry is not the host's: it goes when that build ends.
       const buildsOwn = { ...entry, name: "dib-qemu-aarch64-4242" };
-      expect(
-        build({
-          definition,
-          interpreterPresent: true,
-          mounted: true,
-          enabled: true,
-          entries: [buildsOwn],
-          serving: buildsOwn,
-        })?.detail,
-      ).toContain("each build registers a binfmt_misc entry for it (the host has none of its own)");
+      expect(registered(buildsOwn)).toContain(
+        "each build registers a binfmt_misc entry for it (the host has none of its own)",
+      );
       expect(build({ definition, interpreterPresent: true })).toMatchObject({
         ok: true,
         detail: expect.stringContaining(
