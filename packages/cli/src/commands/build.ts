@@ -38,7 +38,7 @@ export const BUILD_USAGE = `Usage: dib-cli build [OPTION]... ELEMENT...
 Builds a disk image (or a root tree archive) from diskimage-builder elements.
 Options and element names may be mixed; long options may be shortened.
 
-  -a ARCH                 architecture of the image (default: the host's)
+  -a ARCH                 image architecture, e.g. arm64 (default: the host's)
   -o NAME                 output name, may include a directory (default: image)
   -t TYPE[,TYPE…]         ${typeLines(" ".repeat(26), 80)}
   -x, --trace             show every command and hook output; repeat for more
