@@ -88,7 +88,7 @@ interface BootTestFlags {
   arch?: string;
   expect?: string;
   login?: string;
-  run: string[];
+  run?: string[];
   timeout?: string;
   memory: string | number;
   cpus: string | number;
@@ -136,12 +136,12 @@ export function registerBootTestCommand(program: Command): void {
     .option(
       "--run <command>",
       "run a shell command after logging in (repeatable); the test fails if one exits non-zero",
-      (value: string, previous: string[]) => [...previous, value],
-      [] as string[],
+      // No default value: commander would print `(default: [])` in the help.
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option(
       "--timeout <seconds>",
-      "for the whole test: boot, login and commands (default 300 under KVM, 600 under TCG)",
+      "for the whole test: boot, login and commands (default 300 under KVM, 600 under TCG, 1200 for an arm64 guest on amd64)",
     )
     // Numeric defaults, so the help prints `(default: 1024)`, not `(default: "1024")`.
     .addOption(new Option("--memory <MiB>", "guest memory").default(1024))
@@ -184,7 +184,7 @@ export function registerBootTestCommand(program: Command): void {
         ...(flags.arch === undefined ? {} : { arch: guestArch(flags.arch) }),
         expect: flags.expect,
         login: flags.login === undefined ? undefined : parseLogin(flags.login),
-        commands: flags.run,
+        commands: flags.run ?? [],
         ...(flags.timeout === undefined
           ? {}
           : { timeoutMs: parsePositive("--timeout", flags.timeout) * 1000 }),
