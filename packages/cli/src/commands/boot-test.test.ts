@@ -131,6 +131,9 @@ describe("dib-cli boot-test", () => {
     registerBootTestCommand(program);
     const command = program.commands.find((c) => c.name() === "boot-test");
     expect(command).toBeDefined();
+    command?.parseOptions(["--run", "uname -m", "--run", "id"]);
+    expect(command?.opts().run).toEqual(["uname -m", "id"]);
+    expect(command?.helpInformation()).not.toContain("(default: [])");
     const flags = command?.options.map((o) => o.long) ?? [];
     for (const f of [
       "--uefi",
