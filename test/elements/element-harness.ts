@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { hookLibraryDir } from "@dib/hook-library";
 import { execa } from "execa";
 
 /**
@@ -59,7 +60,7 @@ const basePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /**
  * Runs one element script (hook or bin tool) the way the builder does outside the chroot:
- * a clean environment with LC_ALL=C and PATH, plus `env`. Never throws on exit status.
+ * a clean environment with LC_ALL=C, PATH and `_LIB`, plus `env`. Never throws on exit status.
  */
 export function runScript(
   script: string,
@@ -70,7 +71,14 @@ export function runScript(
   return execa(script, args, {
     reject: false,
     extendEnv: false,
-    env: { PATH: basePath, LC_ALL: "C", HOME: process.env.HOME ?? "/root", ...env },
+    // _LIB as the builder gives every phase: the hook library shipped with dib.
+    env: {
+      PATH: basePath,
+      LC_ALL: "C",
+      HOME: process.env.HOME ?? "/root",
+      _LIB: hookLibraryDir(),
+      ...env,
+    },
     ...(cwd === undefined ? {} : { cwd }),
   });
 }

@@ -9,7 +9,10 @@ export const HOOK_LIBRARY_FOLDER = "dib-lib";
 /** `_LIB` inside the chroot: the hooks tree is bound read-only at /tmp/in_target.d. */
 export const IN_TARGET_HOOK_LIBRARY = `/tmp/in_target.d/${HOOK_LIBRARY_FOLDER}`;
 
-/** The files hooks source or run from `$_LIB`, under DIB's names. */
+/**
+ * The files hooks source or run from `$_LIB`: DIB's, under DIB's names, and dib's own
+ * `tree-mounts` (binds into the image tree through the build's ledger).
+ */
 export const HOOK_LIBRARY_FILES = [
   "common-defaults",
   "common-functions",
@@ -19,6 +22,7 @@ export const HOOK_LIBRARY_FILES = [
   "outfilter",
   "ramdisk-defaults",
   "ramdisk-functions",
+  "tree-mounts",
 ] as const;
 
 /** Where the sudo stand-in lives inside a library folder (put first on an outside PATH). */
