@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BootTestOptions, bootTest } from "@dib/boot-test";
+import { architecture } from "@dib/elements";
 import { Host } from "@dib/host";
 import {
   expectHostClean,
@@ -124,8 +125,6 @@ const CASES: ImageCase[] = [
     types: ["qcow2", "tar"],
   },
 ];
-
-const MACHINES: Record<string, string> = { amd64: "x86_64", arm64: "aarch64" };
 
 const wanted = (process.env.DIB_TEST_BOOT ?? "").trim();
 const selected =
@@ -317,7 +316,7 @@ describe.runIf(isRoot && selected.length > 0)(`Debian images${skipReason}`, () =
       expect(result.arch).toBe(c.arch ?? "amd64");
       const [root, fstab, rootSize, diskSize, addr, sudo, version, cmdline, machine] =
         result.commandResults;
-      expect(machine?.output.trim()).toBe(MACHINES[c.arch ?? "amd64"]);
+      expect(machine?.output.trim()).toBe(architecture(c.arch ?? "amd64").machine);
       diskCmdline.resolve(withoutBootImage(cmdline?.output ?? ""));
       expect(root?.output).toMatch(/^\S+\s+(ext4|xfs)/);
       expect(fstab?.output).toMatch(/^LABEL=\S+\s+\/\s+(ext4|xfs)\s/m);

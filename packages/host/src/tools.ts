@@ -33,6 +33,8 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   unsquashfs: "squashfs-tools",
   "qemu-img": "qemu-utils",
   "qemu-system-x86_64": "qemu-system-x86",
+  "qemu-system-aarch64": "qemu-system-arm",
+  "arch-test": "arch-test",
   "vhd-util": "blktap-utils",
   debootstrap: "debootstrap",
   mmdebstrap: "mmdebstrap",

@@ -186,21 +186,25 @@ export function foreignArchChecks(
     }
     checks.push({ name: `build ${arch} images`, ok, required: false, detail });
     const machine = GUEST_MACHINES[arch];
-    const qemuPath = findTool(machine.qemu);
+    const [system] = toolStatus([machine.qemu]);
     let firmware: string | undefined;
     try {
       firmware = findUefiFirmware(arch).code;
     } catch {
       firmware = undefined;
     }
-    const bootable = qemuPath !== undefined && firmware !== undefined;
+    const missing = [
+      ...(system?.path ? [] : [system?.debianPackage ?? machine.qemu]),
+      ...(firmware ? [] : [machine.uefiFirmware.package]),
+    ];
     checks.push({
       name: `boot-test ${arch} images`,
-      ok: bootable,
+      ok: missing.length === 0,
       required: false,
-      detail: bootable
-        ? `${machine.qemu} (TCG) with ${firmware}`
-        : `no: apt-get install ${[qemuPath ? "" : machine.qemu === "qemu-system-aarch64" ? "qemu-system-arm" : "qemu-system-x86", firmware ? "" : machine.uefiFirmware.package].filter(Boolean).join(" ")}`,
+      detail:
+        missing.length === 0
+          ? `${machine.qemu} (TCG) with ${firmware}`
+          : `no: apt-get install ${missing.join(" ")}`,
     });
   }
   return checks;
